@@ -1,0 +1,22 @@
+"""dendrax: a differentiable simulator of biophysical neurons on JAX (Jaxley-compatible API)."""
+
+from dendrax import channels, solver_gate
+from dendrax.integrate import integrate
+from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
+from dendrax.stimulus import datapoint_to_step_currents, step_current
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Compartment",
+    "Branch",
+    "Cell",
+    "Network",
+    "Module",
+    "View",
+    "integrate",
+    "step_current",
+    "datapoint_to_step_currents",
+    "channels",
+    "solver_gate",
+]

@@ -1,0 +1,76 @@
+"""Hodgkin–Huxley channel (squid axon, NEURON's `hh` rates at 6.3 °C, no q10)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from dendrax.channels.channel import Channel
+from dendrax.solver_gate import save_exp, solve_gate_exponential
+
+__all__ = ["HH"]
+
+
+def _vtrap(x, y):
+    """x / (exp(x / y) - 1), with the removable singularity at x = 0 filled by its limit y."""
+    ratio = x / y
+    safe = jnp.where(jnp.abs(ratio) < 1e-6, 1.0, ratio)
+    regular = x / (save_exp(safe) - 1.0)
+    return jnp.where(jnp.abs(ratio) < 1e-6, y * (1.0 - ratio / 2.0), regular)
+
+
+def _m_rates(v):
+    return 0.1 * _vtrap(-(v + 40.0), 10.0), 4.0 * save_exp(-(v + 65.0) / 18.0)
+
+
+def _h_rates(v):
+    return 0.07 * save_exp(-(v + 65.0) / 20.0), 1.0 / (save_exp(-(v + 35.0) / 10.0) + 1.0)
+
+
+def _n_rates(v):
+    return 0.01 * _vtrap(-(v + 55.0), 10.0), 0.125 * save_exp(-(v + 65.0) / 80.0)
+
+
+class HH(Channel):
+    """Hodgkin–Huxley sodium, potassium and leak currents in one channel.
+
+    Parameters: `HH_gNa` 0.12, `HH_gK` 0.036, `HH_gLeak` 3e-4 (S/cm²); `HH_eNa` 50,
+    `HH_eK` -77, `HH_eLeak` -54.3 (mV). States: gates `HH_m`, `HH_h`, `HH_n` (start 0.2).
+    Current `i_HH` in mA/cm², outward positive.
+    """
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name)
+        p = self._name
+        self.channel_params = {
+            f"{p}_gNa": 0.12,
+            f"{p}_gK": 0.036,
+            f"{p}_gLeak": 0.0003,
+            f"{p}_eNa": 50.0,
+            f"{p}_eK": -77.0,
+            f"{p}_eLeak": -54.3,
+        }
+        self.channel_states = {f"{p}_m": 0.2, f"{p}_h": 0.2, f"{p}_n": 0.2}
+        self.current_name = "i_HH"
+
+    def update_states(self, states, dt, v, params):
+        p = self._name
+        m = solve_gate_exponential(states[f"{p}_m"], dt, *_m_rates(v))
+        h = solve_gate_exponential(states[f"{p}_h"], dt, *_h_rates(v))
+        n = solve_gate_exponential(states[f"{p}_n"], dt, *_n_rates(v))
+        return {f"{p}_m": m, f"{p}_h": h, f"{p}_n": n}
+
+    def compute_current(self, states, v, params):
+        p = self._name
+        m, h, n = states[f"{p}_m"], states[f"{p}_h"], states[f"{p}_n"]
+        i_na = params[f"{p}_gNa"] * m**3 * h * (v - params[f"{p}_eNa"])
+        i_k = params[f"{p}_gK"] * n**4 * (v - params[f"{p}_eK"])
+        i_leak = params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
+        return i_na + i_k + i_leak
+
+    def init_state(self, states, v, params, delta_t):
+        p = self._name
+        out = {}
+        for gate, rates in (("m", _m_rates), ("h", _h_rates), ("n", _n_rates)):
+            alpha, beta = rates(v)
+            out[f"{p}_{gate}"] = alpha / (alpha + beta)
+        return out

@@ -1,0 +1,204 @@
+"""`integrate`: simulate a module and return its recordings (Jaxley-compatible)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dendrax.simulator.run import initial_values, make_step
+from dendrax.simulator.structure import compile_structure
+from dendrax.solvers import resolve_solver, resolve_voltage_solver
+
+__all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
+
+
+def _check_dt(delta_t):
+    if isinstance(delta_t, jax.core.Tracer):
+        return
+    dt = float(delta_t)
+    if not math.isfinite(dt) or dt <= 0:
+        raise ValueError(f"delta_t must be a finite number > 0 (ms); got {delta_t!r}.")
+
+
+def add_stimuli(module, data_stimuli=None):
+    """Collect the module's stimuli and `data_stimuli` as (inds (k,), currents (k, T))."""
+    entries = [(rows, series) for rows, series in module.base._stimuli]
+    entries += [(rows, series) for _, rows, series in (data_stimuli or [])]
+    if not entries:
+        return None
+    lengths = {int(s.shape[1]) for _, s in entries}
+    t_len = max(lengths)
+    padded = [jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1])))
+              for _, s in entries]
+    inds = np.concatenate([np.asarray(r) for r, _ in entries])
+    return inds, jnp.concatenate(padded, axis=0)
+
+
+def add_clamps(module, data_clamps=None):
+    """Collect clamps as {state: (kind, inds (k,), values (k, T))}."""
+    grouped = {}
+    for state, kind, rows, series in list(module.base._clamps) + list(data_clamps or []):
+        grouped.setdefault(state, []).append((kind, rows, series))
+    out = {}
+    for state, items in grouped.items():
+        t_len = min(int(s.shape[1]) for _, _, s in items)
+        inds = np.concatenate([np.asarray(r) for _, r, _ in items])
+        values = jnp.concatenate([jnp.asarray(s, dtype=float)[:, :t_len] for _, _, s in items])
+        out[state] = (items[0][0], inds, values)
+    return out
+
+
+def _recording_plan(module):
+    recs = module.base._recordings
+    if not recs:
+        raise ValueError("No recordings are set. Call e.g. `module.comp(0).record('v')` first.")
+    plan = {}
+    for position, (state, kind, row) in enumerate(recs):
+        plan.setdefault((state, kind), ([], []))
+        plan[(state, kind)][0].append(row)
+        plan[(state, kind)][1].append(position)
+    order = np.argsort(np.concatenate([np.asarray(p) for _, p in plan.values()]))
+    gathers = [(state, np.asarray(rows)) for (state, _), (rows, _) in plan.items()]
+    return gathers, order
+
+
+def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
+    if checkpoint_lengths is None:
+        return jax.lax.scan(step_body, init, xs, length=n_steps)
+    lengths = [int(x) for x in checkpoint_lengths]
+    if any(x < 1 for x in lengths):
+        raise ValueError(f"checkpoint_lengths must be positive integers; got {checkpoint_lengths}.")
+    total = int(np.prod(lengths))
+    if total < n_steps:
+        raise ValueError(
+            f"The product of checkpoint_lengths ({total}) is smaller than the number of steps "
+            f"({n_steps}); choose lengths whose product is at least {n_steps}."
+        )
+    from dendrax.utils.jax_utils import nested_checkpoint_scan
+
+    padded = jax.tree_util.tree_map(
+        lambda x: jnp.concatenate([x, jnp.zeros((total - n_steps,) + x.shape[1:], x.dtype)]), xs
+    )
+    final, ys = nested_checkpoint_scan(step_body, init, padded, length=total,
+                                       nested_lengths=lengths)
+    # Steps past n_steps only pad; the returned final state is that of the padded run,
+    # so recompute it is unnecessary when total == n_steps (the common case).
+    ys = jax.tree_util.tree_map(lambda y: y[:n_steps], ys)
+    return final, ys
+
+
+def integrate(
+    module,
+    params=None,
+    *,
+    param_state=None,
+    data_stimuli=None,
+    data_clamps=None,
+    t_max: float | None = None,
+    delta_t: float = 0.025,
+    solver: str = "bwd_euler",
+    voltage_solver: str = "jaxley.dhs",
+    checkpoint_lengths=None,
+    all_states=None,
+    return_states: bool = False,
+):
+    """Simulate `module` and return its recordings.
+
+    Args:
+        module: a Compartment, Branch, Cell or Network (or a view of one).
+        params: trainable values, a list like `module.get_parameters()`.
+        param_state: output of `data_set` calls.
+        data_stimuli, data_clamps: outputs of `data_stimulate` / `data_clamp`.
+        t_max: duration in ms; `int(t_max // delta_t) + 1` steps are taken. Without it,
+            the number of steps is the length of the stimuli.
+        delta_t: time step in ms.
+        solver: "bwd_euler" (default), "crank_nicolson" or "fwd_euler".
+        voltage_solver: any of Jaxley's names ("jaxley.dhs", "jax.sparse", ...); all map to
+            dendrax's tree solver.
+        checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
+        all_states: states to start from (from a previous `return_states=True` run).
+        return_states: also return the final states.
+
+    Returns:
+        (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
+        a tuple `(recordings, final_states)`.
+    """
+    _check_dt(delta_t)
+    solver = resolve_solver(solver)
+    resolve_voltage_solver(voltage_solver)
+    structure = compile_structure(module)
+    gathers, order = _recording_plan(module)
+    stimuli = add_stimuli(module, data_stimuli)
+    clamps = add_clamps(module, data_clamps)
+    if t_max is not None:
+        if not math.isfinite(float(t_max)) or t_max < 0:
+            raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
+        n_steps = int(t_max // delta_t + 1)
+    elif stimuli is not None:
+        n_steps = int(stimuli[1].shape[1])
+    else:
+        raise ValueError("integrate() needs a duration: pass t_max=... (ms) or add a stimulus.")
+
+    xs = {}
+    externals_static = {}
+    if stimuli is not None:
+        inds, series = stimuli
+        t_len = series.shape[1]
+        series = series[:, :n_steps] if t_len >= n_steps else jnp.pad(series, ((0, 0), (0, n_steps - t_len)))
+        xs["i"] = series.T
+        externals_static["i"] = inds
+    for state, (kind, inds, values) in clamps.items():
+        if values.shape[1] < n_steps:
+            raise ValueError(
+                f"The clamp of {state!r} has {values.shape[1]} time points but the simulation "
+                f"runs {n_steps} steps; make it at least that long."
+            )
+        if kind != "node":
+            raise NotImplementedError("Clamps of synapse states need synapse support.")
+        xs[state] = values[:, :n_steps].T
+        externals_static[state] = inds
+
+    states, all_params = initial_values(module, structure, params, param_state, all_states)
+    step = make_step(structure, solver)
+
+    def record(states):
+        return jnp.concatenate([states[name][rows] for name, rows in gathers])[order]
+
+    def body(carry, x):
+        externals = {name: (externals_static[name], x[name]) for name in x}
+        new = step(carry, all_params, externals, delta_t)
+        return new, record(new)
+
+    final, traces = _scan(body, states, xs, n_steps, checkpoint_lengths)
+    out = jnp.concatenate([record(states)[:, None], traces.T], axis=1)
+    if return_states:
+        return out, final
+    return out
+
+
+def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):
+    """Pure `init_fn` and `step_fn` for hand-written simulation loops.
+
+    Returns:
+        `init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (states, all_params)`
+        and `step_fn(states, all_params, externals, external_inds, delta_t=0.025) -> states`,
+        where `externals` maps "i" (currents, nA) or a clamped state name to its values at
+        this step and `external_inds` maps the same names to compartment indices.
+    """
+    solver = resolve_solver(solver)
+    resolve_voltage_solver(voltage_solver)
+    structure = compile_structure(module)
+    step = make_step(structure, solver)
+
+    def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
+        return initial_values(module, structure, params, param_state, all_states)
+
+    def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
+        external_inds = external_inds or {}
+        merged = {name: (external_inds[name], values) for name, values in externals.items()}
+        return step(dict(all_states), all_params, merged, delta_t)
+
+    return init_fn, step_fn

@@ -1,0 +1,435 @@
+"""The `Module` builder base class: tables, views and indexing.
+
+A base module (Compartment, Branch, Cell, Network) owns columnar numpy tables; a `View` is a
+module that holds row indices into its base's tables. Every method works on both: writes go
+to `view.base`. Parameter/state editing, inputs and trainables live in mixins of their own.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+
+import numpy as np
+
+from dendrax.modules.inputs import InputsMixin
+from dendrax.modules.parameters import ParametersMixin
+from dendrax.modules.selection import resolve_index, unknown_name_error
+from dendrax.modules.tables import INDEX_COLUMNS
+from dendrax.modules.trainables import TrainablesMixin
+
+__all__ = ["Module", "View"]
+
+LEVELS = ("network", "cell", "branch", "comp")
+_NEXT_LEVEL = {"network": "cell", "cell": "branch", "branch": "comp", "comp": None}
+
+
+class Module(ParametersMixin, InputsMixin, TrainablesMixin):
+    """Base class of compartments, branches, cells, networks and their views."""
+
+    _level = "network"
+
+    # ------------------------------------------------------------------ construction
+    def _init_base(self, nodes, branch_parents, ncomp_per_branch, branch_cell, parts=()):
+        """Initialize the tables of a base module (used by the subclasses' constructors)."""
+        self.base = self
+        self._nodes = nodes
+        self._branch_parents = np.asarray(branch_parents, dtype=np.int64)
+        self._ncomp_per_branch = np.asarray(ncomp_per_branch, dtype=np.int64)
+        self._branch_cell = np.asarray(branch_cell, dtype=np.int64)
+        self._channels = []
+        self._groups = []
+        self._synapses = []
+        self._edges = {}
+        self._xyzr = []
+        self._frustum = np.zeros(self._ncomp_per_branch.sum(), dtype=bool)
+        self._recordings = []
+        self._stimuli = []
+        self._clamps = []
+        self._trainables = []
+        self._version = 0
+        self._sim_cache = None
+        self._scope = "local"
+        self._edge_inds = np.zeros(0, dtype=np.int64)
+        for part in parts:
+            for channel in part.base._channels:
+                if channel.name not in self._channel_names():
+                    self._channels.append(channel)
+            for group in part.base._groups:
+                if group not in self._groups:
+                    self._groups.append(group)
+            self._xyzr.extend(part.base._xyzr)
+
+    def _structure_changed(self):
+        self.base._version += 1
+        self.base._sim_cache = None
+
+    def _channel_names(self):
+        return [c.name for c in self.base._channels]
+
+    # ------------------------------------------------------------------ basic properties
+    @property
+    def _inds(self) -> np.ndarray:
+        return np.arange(self.base._ncomp_per_branch.sum())
+
+    @property
+    def _sharing(self) -> np.ndarray:
+        return np.zeros(self._inds.size, dtype=np.int64)
+
+    @property
+    def nodes(self):
+        """The compartments in view as a pandas DataFrame (built on demand, a copy)."""
+        import pandas as pd
+
+        inds = self._inds
+        cols = {name: col[inds] for name, col in self.base._nodes.items()}
+        return pd.DataFrame(cols, index=pd.Index(inds))
+
+    @property
+    def edges(self):
+        """The synapses in view as a pandas DataFrame (built on demand, a copy)."""
+        import pandas as pd
+
+        inds = self._edge_view_inds()
+        cols = {name: col[inds] for name, col in self.base._edges.items()}
+        return pd.DataFrame(cols, index=pd.Index(inds))
+
+    def _edge_view_inds(self) -> np.ndarray:
+        n_edges = len(next(iter(self.base._edges.values()))) if self.base._edges else 0
+        if self is self.base:
+            return np.arange(n_edges)
+        return self._edge_inds
+
+    @property
+    def channels(self):
+        """Channels inserted anywhere in the base module."""
+        return list(self.base._channels)
+
+    @property
+    def synapses(self):
+        return list(self.base._synapses)
+
+    @property
+    def group_names(self):
+        return list(self.base._groups)
+
+    @property
+    def xyzr(self):
+        return self.base._xyzr
+
+    @property
+    def ncomp_per_branch(self) -> np.ndarray:
+        branches = np.unique(self._col("global_branch_index"))
+        return self.base._ncomp_per_branch[branches]
+
+    @property
+    def ncomp(self) -> int:
+        """Compartments per branch (when equal in all branches in view)."""
+        counts = np.unique(self.ncomp_per_branch)
+        if counts.size != 1:
+            raise ValueError(f"Branches in view have different ncomp: {counts.tolist()}.")
+        return int(counts[0])
+
+    @property
+    def initialized(self) -> bool:
+        return True
+
+    @property
+    def shape(self) -> tuple:
+        """Counts of (cells, branches, comps) in view, truncated to the module's level."""
+        n_cells = np.unique(self._col("global_cell_index")).size
+        n_branches = np.unique(self._col("global_branch_index")).size
+        n_comps = self._inds.size
+        full = {"network": (n_cells, n_branches, n_comps), "cell": (n_branches, n_comps)}
+        return full.get(self._level, (n_comps,) if self._level == "branch" else ())
+
+    def _col(self, name: str) -> np.ndarray:
+        return self.base._nodes[name][self._inds]
+
+    def __repr__(self) -> str:
+        kind = type(self).__name__
+        return (
+            f"{kind} with {len(self.base._channels)} different channels and "
+            f"{self._inds.size} compartments. Use `.nodes` for details."
+        )
+
+    def __len__(self) -> int:
+        nxt = _NEXT_LEVEL[self._level]
+        return len(list(self._units(nxt))) if nxt else 1
+
+    # ------------------------------------------------------------------ views
+    def _view(self, inds, level=None, sharing=None, edge_inds=None) -> View:
+        inds = np.asarray(inds, dtype=np.int64)
+        if inds.size == 0:
+            raise ValueError(
+                "Nothing in view: the selection is empty. Check the indices or group names."
+            )
+        return View(
+            self.base,
+            inds,
+            level or self._level,
+            np.zeros(inds.size, np.int64) if sharing is None else sharing,
+            self._edge_view_inds() if edge_inds is None else edge_inds,
+            self._scope,
+        )
+
+    def _local_values(self, what: str) -> tuple[np.ndarray, np.ndarray]:
+        """Index values used by `cell/branch/comp` in the current scope, and unit keys."""
+        cell = self._col("global_cell_index")
+        if what == "cell":
+            return cell, np.zeros_like(cell)
+        if self._scope == "global":
+            return self._col(f"global_{what}_index"), np.zeros_like(cell)
+        if what == "branch":
+            return self._col("local_branch_index"), cell
+        if self._level in ("branch", "comp"):
+            return self._col("local_comp_index"), self._col("global_branch_index")
+        if self._level == "cell":
+            first = np.concatenate([[0], np.cumsum(np.bincount(self.base._nodes["global_cell_index"]))])
+            return self._col("global_comp_index") - first[cell], cell
+        return self._col("global_comp_index"), np.zeros_like(cell)
+
+    def _select_level(self, what: str, idx) -> View:
+        values, units = self._local_values(what)
+        positions = resolve_index(values, units, idx, what)
+        inds = self._inds[positions]
+        sharing = self.base._nodes[f"global_{what}_index"][inds]
+        return self._view(inds, level=what, sharing=sharing)
+
+    def cell(self, idx="all") -> View:
+        """Cells in view by index (int, list, range, slice, array, bool mask or "all")."""
+        return self._select_level("cell", idx)
+
+    def branch(self, idx="all") -> View:
+        """Branches in view; local scope counts branches within each cell."""
+        return self._select_level("branch", idx)
+
+    def comp(self, idx="all") -> View:
+        """Compartments in view; local scope counts within the enclosing branch (or cell)."""
+        return self._select_level("comp", idx)
+
+    def loc(self, at) -> View:
+        """The compartment containing position `at` in [0, 1] of every branch in view.
+
+        `at` may be a float, a list of floats or "all". Compartment `floor(at * ncomp)` is
+        chosen (`at = 1` is the last compartment).
+        """
+        if isinstance(at, str):
+            if at != "all":
+                raise ValueError(f"loc() takes a float in [0, 1], a list of floats or 'all'; got {at!r}.")
+            return self.comp("all")
+        ats = np.atleast_1d(np.asarray(at, dtype=float))
+        if not np.all(np.isfinite(ats)) or np.any((ats < 0.0) | (ats > 1.0)):
+            raise ValueError(f"loc() positions must lie in [0, 1]; got {ats.tolist()}.")
+        branch = self._col("global_branch_index")
+        local = self._col("local_comp_index")
+        ncomp = self.base._ncomp_per_branch[branch]
+        chosen = []
+        _, first = np.unique(branch, return_index=True)
+        for b in branch[np.sort(first)]:
+            for x in ats:
+                k = min(int(np.floor(x * self.base._ncomp_per_branch[b])), self.base._ncomp_per_branch[b] - 1)
+                hit = np.flatnonzero((branch == b) & (local == k) & (ncomp > 0))
+                chosen.extend(hit.tolist())
+        inds = self._inds[np.asarray(chosen, dtype=np.int64)]
+        return self._view(inds, level="comp", sharing=np.arange(inds.size))
+
+    def select(self, nodes=None, edges=None, sorted: bool = False) -> View:
+        """Select compartments (`nodes`) and/or synapses (`edges`) by their global index.
+
+        Every selected row gets its own trainable parameter in `make_trainable`.
+        """
+        view_edges = self._edge_view_inds()
+        edge_inds = view_edges
+        if edges is not None:
+            edge_inds = self._select_labels(edges, view_edges, "edge", sorted)
+        if nodes is None:
+            inds = self._inds if edges is None else np.zeros(0, np.int64)
+            if edges is not None:
+                return View(self.base, inds, "comp", inds, edge_inds, self._scope, allow_empty=True)
+        else:
+            inds = self._select_labels(nodes, self._inds, "node", sorted)
+        return self._view(inds, level="comp", sharing=np.arange(inds.size), edge_inds=edge_inds)
+
+    @staticmethod
+    def _select_labels(idx, available: np.ndarray, what: str, sort: bool) -> np.ndarray:
+        if isinstance(idx, str) and idx == "all":
+            labels = available
+        elif isinstance(idx, slice):
+            labels = available[idx]
+        else:
+            arr = np.atleast_1d(np.asarray(idx))
+            if arr.dtype == bool:
+                if arr.size != available.size:
+                    raise ValueError(f"Boolean {what} mask has {arr.size} entries; expected {available.size}.")
+                labels = available[arr]
+            else:
+                if arr.size and not np.issubdtype(arr.dtype, np.integer):
+                    raise TypeError(f"{what} indices must be integers; got dtype {arr.dtype}.")
+                labels = arr.astype(np.int64)
+                missing = labels[~np.isin(labels, available)]
+                if missing.size:
+                    raise IndexError(f"{what} indices {missing.tolist()} are not in this view.")
+        return np.sort(labels) if sort else labels
+
+    def edge(self, idx="all") -> View:
+        """Synapses in view by position among the synapses in view."""
+        view_edges = self._edge_view_inds()
+        positions = self._select_labels(idx, np.arange(view_edges.size), "edge", False)
+        edge_inds = view_edges[positions]
+        return View(self.base, np.zeros(0, np.int64), "comp", edge_inds, edge_inds, self._scope,
+                    allow_empty=True)
+
+    def __getitem__(self, key) -> View:
+        keys = key if isinstance(key, tuple) else (key,)
+        view, level = self, self._level
+        for k in keys:
+            level = _NEXT_LEVEL[level]
+            if level is None:
+                raise IndexError(f"Too many indices for a {type(self).__name__}.")
+            view = getattr(view, level)(k)
+        return view
+
+    def _units(self, what: str):
+        col = self._col(f"global_{what}_index")
+        _, first = np.unique(col, return_index=True)
+        for value in col[np.sort(first)]:
+            mask = col == value
+            yield self._view(self._inds[mask], level=what,
+                             sharing=np.full(int(mask.sum()), value, np.int64))
+
+    def __iter__(self):
+        nxt = _NEXT_LEVEL[self._level]
+        if nxt is None:
+            raise TypeError("A compartment cannot be iterated over.")
+        return self._units(nxt)
+
+    @property
+    def cells(self):
+        return self._units("cell")
+
+    @property
+    def branches(self):
+        return self._units("branch")
+
+    @property
+    def comps(self):
+        return self._units("comp")
+
+    def set_scope(self, scope: str) -> None:
+        """Use "local" (default) or "global" indices in `cell/branch/comp`."""
+        if scope not in ("local", "global"):
+            raise ValueError(f"scope must be 'local' or 'global'; got {scope!r}.")
+        self._scope = scope
+
+    def scope(self, scope: str) -> View:
+        """A view of the same rows with indexing in `scope` ("local" or "global")."""
+        view = self._view(self._inds, sharing=self._sharing)
+        view.set_scope(scope)
+        return view
+
+    @property
+    def view(self) -> View:
+        return self._view(self._inds, sharing=self._sharing)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name == "base":
+            raise AttributeError(name)
+        base = self.__dict__.get("base", self)
+        if name in base._groups:
+            mask = base._nodes[name][self._inds]
+            return self._view(self._inds[mask], sharing=np.zeros(int(mask.sum()), np.int64))
+        if name in [c.name for c in base._channels]:
+            mask = base._nodes[name][self._inds]
+            return self._view(self._inds[mask], sharing=np.zeros(int(mask.sum()), np.int64))
+        synapse_names = [s.name for s in base._synapses]
+        if name in synapse_names:
+            return self._synapse_view(name)
+        valid = list(base._groups) + [c.name for c in base._channels] + synapse_names
+        err = unknown_name_error("attribute, group, channel or synapse", name, valid or ["<none>"])
+        raise AttributeError(str(err.args[0]))
+
+    def _synapse_view(self, name):
+        type_col = self.base._edges["type"]
+        inds = self._edge_view_inds()
+        inds = inds[type_col[inds] == name]
+        return View(self.base, np.zeros(0, np.int64), "comp", inds, inds, self._scope,
+                    allow_empty=True)
+
+    def add_to_group(self, group_name: str) -> None:
+        """Add the compartments in view to group `group_name` (creating it if needed)."""
+        if not isinstance(group_name, str) or not group_name.isidentifier():
+            raise ValueError(f"Group names must be Python identifiers; got {group_name!r}.")
+        base = self.base
+        if group_name in self._channel_names():
+            raise ValueError(f"{group_name!r} is a channel name and cannot be a group name.")
+        if group_name in INDEX_COLUMNS or (group_name in base._nodes and group_name not in base._groups):
+            raise ValueError(f"{group_name!r} is already a column of the node table.")
+        if group_name not in base._groups:
+            base._groups.append(group_name)
+            base._nodes[group_name] = np.zeros(base._inds.size, dtype=bool)
+        base._nodes[group_name][self._inds] = True
+
+    # ------------------------------------------------------------------ copies, pickling
+    def copy(self, reset_index: bool = False, as_module: bool = False):
+        """A deep copy (of the base module, with the same view selection)."""
+        if as_module:
+            raise NotImplementedError("copy(as_module=True) is not supported; copy the base module.")
+        return _copy.deepcopy(self)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if "_sim_cache" in state:
+            state["_sim_cache"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    def show(self, param_names=None, *, indices=True, params=True, states=True, channel_names=None):
+        """The node table of the view, optionally restricted to some columns."""
+        df = self.nodes
+        keep = []
+        for col in df.columns:
+            if col in INDEX_COLUMNS:
+                if indices:
+                    keep.append(col)
+            elif param_names is not None:
+                if col in np.atleast_1d(param_names):
+                    keep.append(col)
+            else:
+                keep.append(col)
+        return df[keep]
+
+
+class View(Module):
+    """A selection of compartments (and synapses) of a base module."""
+
+    def __init__(self, base, inds, level, sharing, edge_inds, scope="local", allow_empty=False):
+        if inds.size == 0 and edge_inds.size == 0 and not allow_empty:
+            raise ValueError("Nothing in view: the selection is empty.")
+        self.base = base
+        self._view_inds = inds
+        self._level = level
+        self._view_sharing = np.asarray(sharing, dtype=np.int64)
+        self._edge_inds = np.asarray(edge_inds, dtype=np.int64)
+        self._scope = scope
+
+    @property
+    def _inds(self) -> np.ndarray:
+        return self._view_inds
+
+    @property
+    def _sharing(self) -> np.ndarray:
+        return self._view_sharing
+
+    def _edge_view_inds(self) -> np.ndarray:
+        return self._edge_inds
+
+    def __repr__(self) -> str:
+        return f"View with {self._inds.size} compartments and {self._edge_inds.size} synapses."

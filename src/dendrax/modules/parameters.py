@@ -1,0 +1,172 @@
+"""Mixin: setting parameters and states, inserting channels, initializing states."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from dendrax.channels.channel import Channel, call_convention
+from dendrax.modules.selection import unknown_name_error
+from dendrax.modules.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS, cylinder_geometry
+
+__all__ = ["ParametersMixin", "validate_values"]
+
+_POSITIVE = ("radius", "length", "axial_resistivity", "capacitance")
+
+
+def validate_values(key: str, values, where: str = "") -> np.ndarray:
+    """Check values for `key` are finite (and positive for geometry); return float array."""
+    arr = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Values for {key!r}{where} must be finite; got NaN or inf.")
+    if key in _POSITIVE and np.any(arr <= 0):
+        raise ValueError(f"{key!r}{where} must be > 0; got {arr[arr <= 0].ravel()[:5].tolist()}.")
+    return arr
+
+
+class ParametersMixin:
+    """`set`, `insert`, `init_states` and the jittable `data_set`."""
+
+    def _settable_node_columns(self):
+        base = self.base
+        skip = set(INDEX_COLUMNS) | set(base._groups) | set(self._channel_names())
+        return [k for k in base._nodes if k not in skip and k not in GEOMETRY_COLUMNS]
+
+    def _value_array(self, key, val, n_rows):
+        arr = np.asarray(val, dtype=float)
+        if arr.ndim == 0:
+            return np.full(n_rows, float(arr))
+        if arr.shape != (n_rows,):
+            raise ValueError(
+                f"set({key!r}, ...) got an array of shape {arr.shape}; expected a scalar or "
+                f"shape ({n_rows},) (one value per row in view)."
+            )
+        return arr
+
+    def set(self, key: str, val) -> None:
+        """Set parameter or state `key` of every compartment (or synapse) in view.
+
+        `val` is a scalar or one value per row in view. Rows where `key` does not exist
+        (the channel is not inserted there) are skipped. Setting `radius` or `length`
+        recomputes area, volume and resistive loads as cylinders.
+        """
+        base = self.base
+        if key in base._edges and key not in ("pre_index", "post_index", "type"):
+            rows = self._edge_view_inds()
+            if rows.size == 0:
+                raise ValueError(f"No synapses in view to set {key!r} on.")
+            vals = validate_values(key, self._value_array(key, val, rows.size))
+            present = ~np.isnan(base._edges[key][rows])
+            base._edges[key][rows[present]] = vals[present]
+            return
+        if key not in self._settable_node_columns():
+            if key in INDEX_COLUMNS or key in GEOMETRY_COLUMNS:
+                raise KeyError(f"{key!r} is derived and cannot be set; set radius/length instead.")
+            valid = self._settable_node_columns() + [
+                k for k in base._edges if k not in ("pre_index", "post_index", "type")
+            ]
+            raise unknown_name_error("parameter or state", key, valid)
+        rows = self._inds
+        vals = self._value_array(key, val, rows.size)
+        present = ~np.isnan(base._nodes[key][rows])
+        vals = validate_values(key, vals[present], " (compartments " + _few(rows[present]) + ")")
+        rows = rows[present]
+        base._nodes[key][rows] = vals
+        if key in ("radius", "length"):
+            if np.any(base._frustum[rows]):
+                warnings.warn(
+                    f"Setting {key!r} on compartments with traced (SWC) geometry replaces their "
+                    "frustum area and resistive loads by those of cylinders.",
+                    stacklevel=2,
+                )
+            geometry = cylinder_geometry(base._nodes["radius"][rows], base._nodes["length"][rows])
+            for name, col in geometry.items():
+                base._nodes[name][rows] = col
+            base._frustum[rows] = False
+
+    def data_set(self, key: str, val, param_state=None):
+        """Jittable `set`: returns `param_state` extended by this assignment.
+
+        Pass the result to `integrate(..., param_state=...)`. `val` may be a traced array
+        (scalar, or one value per row in view where `key` exists).
+        """
+        base = self.base
+        if key in base._edges:
+            rows = self._edge_view_inds()
+            rows = rows[~np.isnan(base._edges[key][rows])]
+        elif key in self._settable_node_columns():
+            rows = self._inds
+            rows = rows[~np.isnan(base._nodes[key][rows])]
+        else:
+            raise unknown_name_error("parameter or state", key, self._settable_node_columns())
+        if rows.size == 0:
+            raise ValueError(f"{key!r} exists nowhere in view.")
+        entry = {"key": key, "val": val, "indices": rows}
+        return (list(param_state) if param_state is not None else []) + [entry]
+
+    def insert(self, channel: Channel) -> None:
+        """Insert `channel` into every compartment in view, with its default parameters."""
+        if isinstance(channel, type):
+            raise TypeError(f"insert() takes a channel instance; call it: insert({channel.__name__}()).")
+        if not isinstance(channel, Channel):
+            raise TypeError(f"insert() takes a Channel instance; got {type(channel).__name__}.")
+        call_convention(channel)  # validates the class's call convention early
+        base = self.base
+        rows = self._inds
+        n = base._inds.size
+        names = self._channel_names()
+        if channel.name in base._groups:
+            raise ValueError(f"{channel.name!r} is already a group name; rename the channel.")
+        if channel.name in names:
+            existing = base._channels[names.index(channel.name)]
+            if type(existing) is not type(channel):
+                raise ValueError(
+                    f"A different channel named {channel.name!r} is already inserted; use "
+                    "channel.change_name(...) to give this one another name."
+                )
+        else:
+            base._channels.append(channel)
+            base._nodes[channel.name] = np.zeros(n, dtype=bool)
+        newly = rows[~base._nodes[channel.name][rows]]
+        base._nodes[channel.name][rows] = True
+        for key, default in {**channel.channel_params, **channel.channel_states}.items():
+            if key not in base._nodes:
+                base._nodes[key] = np.full(n, np.nan)
+            col = base._nodes[key]
+            fill = newly[np.isnan(col[newly])]
+            col[fill] = default
+        self._structure_changed()
+
+    def init_states(self, delta_t: float = 0.025) -> None:
+        """Set every channel state to its steady state at the current voltage (in view)."""
+        import jax.numpy as jnp
+
+        base = self.base
+        rows_in_view = self._inds
+        for channel in base._channels:
+            rows = rows_in_view[base._nodes[channel.name][rows_in_view]]
+            if rows.size == 0:
+                continue
+            states = {k: jnp.asarray(base._nodes[k][rows]) for k in channel.channel_states}
+            params = {k: jnp.asarray(base._nodes[k][rows]) for k in channel.channel_params}
+            for k in ("radius", "length", "axial_resistivity", "capacitance", "area"):
+                params[k] = jnp.asarray(base._nodes[k][rows])
+            v = jnp.asarray(base._nodes["v"][rows])
+            if call_convention(channel) == "scalar":
+                import jax
+
+                new = jax.vmap(channel.init_state, in_axes=(0, 0, 0, None))(
+                    states, params, v, delta_t
+                )
+            else:
+                new = channel.init_state(states, v, params, delta_t)
+            for k, value in (new or {}).items():
+                if k not in base._nodes:
+                    raise KeyError(f"{type(channel).__name__}.init_state returned unknown state {k!r}.")
+                base._nodes[k][rows] = np.asarray(value, dtype=float)
+
+
+def _few(rows) -> str:
+    rows = np.asarray(rows)
+    return ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.size > 5 else "")

@@ -1,0 +1,77 @@
+"""Pure functions that assemble the parameter and state arrays of a simulation."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["check_params_structure", "apply_parameter_updates", "geometry"]
+
+
+def check_params_structure(base, params) -> None:
+    """Raise a clear error if `params` does not match `base.get_parameters()`."""
+    trainables = base._trainables
+    if not isinstance(params, (list, tuple)):
+        raise TypeError(f"params must be a list of dicts as returned by get_parameters(); got {type(params).__name__}.")
+    if len(params) != len(trainables):
+        raise ValueError(
+            f"params has {len(params)} entries but the module has {len(trainables)} trainables "
+            f"({[t['key'] for t in trainables]}). Use module.get_parameters() as a template."
+        )
+    for i, (entry, t) in enumerate(zip(params, trainables, strict=True)):
+        if not isinstance(entry, dict) or list(entry) != [t["key"]]:
+            raise ValueError(
+                f"params[{i}] must be {{{t['key']!r}: array}}; got keys "
+                f"{list(entry) if isinstance(entry, dict) else type(entry).__name__}."
+            )
+        shape = jnp.shape(entry[t["key"]])
+        if shape not in ((t["init"].size,), ()) or (shape == () and t["init"].size != 1):
+            raise ValueError(
+                f"params[{i}][{t['key']!r}] has shape {shape}; expected ({t['init'].size},)."
+            )
+
+
+def apply_parameter_updates(values: dict, trainables, params, param_state, kind: str) -> dict:
+    """Overwrite rows of `values` (dict of (n,) arrays) with trainables and `data_set` entries.
+
+    Args:
+        values: name -> (n,) jnp array (node or edge table).
+        trainables: the module's trainable records (rows, param_of_row).
+        params: list of {key: (n_values,)} matching `trainables`.
+        param_state: list of {"key", "val", "indices"} from `data_set`, or None.
+        kind: "node" or "edge": only updates of that table are applied.
+    """
+    values = dict(values)
+    for t, entry in zip(trainables, params, strict=True):
+        if t["kind"] != kind:
+            continue
+        vals = jnp.reshape(jnp.asarray(entry[t["key"]]), (-1,))
+        values[t["key"]] = values[t["key"]].at[t["rows"]].set(vals[t["param_of_row"]])
+    for item in param_state or []:
+        key = item["key"]
+        if key not in values:
+            continue
+        val = jnp.asarray(item["val"])
+        rows = np.asarray(item["indices"]).reshape(-1)
+        values[key] = values[key].at[rows].set(jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape))
+    return values
+
+
+def geometry(params: dict, frustum: np.ndarray) -> dict:
+    """Area, volume and resistive loads, from stored (traced) or cylinder geometry.
+
+    Compartments whose `frustum` flag is False use cylinders of their (possibly trained)
+    radius and length; others use the stored frustum values.
+    """
+    r, length = params["radius"], params["length"]
+    half = (length / 2.0) / (jnp.pi * r**2)
+    cyl = {
+        "area": 2.0 * jnp.pi * r * length,
+        "volume": jnp.pi * r**2 * length,
+        "resistive_load_in": half,
+        "resistive_load_out": half,
+    }
+    if not np.any(frustum):
+        return cyl
+    mask = jnp.asarray(frustum)
+    return {k: jnp.where(mask, params[k], cyl[k]) for k in cyl}

@@ -1,0 +1,114 @@
+"""Pure simulation building blocks shared by `integrate` and `build_init_and_step_fn`."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from dendrax.simulator.params import apply_parameter_updates, check_params_structure, geometry
+from dendrax.simulator.step import (
+    NA_PER_UM2_TO_UA_PER_CM2,
+    axial_coefficients,
+    channel_currents,
+    update_channels,
+    voltage_step,
+)
+from dendrax.simulator.structure import Structure
+
+__all__ = ["initial_values", "make_step", "effective_frustum"]
+
+_MA_TO_UA = 1000.0
+
+
+def _float(x):
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def effective_frustum(base, param_state) -> np.ndarray:
+    """Frustum flags, cleared where radius or length are trained or set by `data_set`."""
+    frustum = base._frustum.copy()
+    for t in base._trainables:
+        if t["key"] in ("radius", "length"):
+            frustum[t["rows"]] = False
+    for item in param_state or []:
+        if item["key"] in ("radius", "length"):
+            frustum[np.asarray(item["indices"]).reshape(-1)] = False
+    return frustum
+
+
+def initial_values(module, structure: Structure, params=None, param_state=None, all_states=None):
+    """Parameters (incl. derived geometry and axial coefficients) and initial states.
+
+    Returns `(states, all_params)`: dicts of jnp arrays. `all_params["axial"]` holds the
+    cable coefficients of `axial_coefficients`.
+    """
+    base = module.base
+    params = [] if params is None else params
+    check_params_structure(base, params)
+    nodes = base._nodes
+    raw = {k: _float(nodes[k]) for k in structure.node_param_names}
+    raw = apply_parameter_updates(raw, base._trainables, params, param_state, "node")
+    _check_geometry(raw)
+    geom = geometry(raw, effective_frustum(base, param_state))
+    all_params = {**raw, **geom}
+    all_params["axial"] = axial_coefficients(structure, all_params, geom)
+    if all_states is None:
+        states = {k: _float(nodes[k]) for k in structure.node_state_names}
+        states = apply_parameter_updates(states, base._trainables, params, param_state, "node")
+        for name in structure.current_names:
+            states[name] = jnp.zeros_like(states["v"])
+        _, _, per_name = channel_currents(structure, states, all_params, geom, 0.025)
+        states.update(per_name)
+    else:
+        missing = set(structure.node_state_names) - set(all_states)
+        if missing:
+            raise ValueError(f"all_states lacks the states {sorted(missing)}; pass the states "
+                             "returned by integrate(..., return_states=True).")
+        states = dict(all_states)
+    return states, all_params
+
+
+def _check_geometry(raw):
+    for key in ("radius", "length", "axial_resistivity", "capacitance"):
+        value = raw[key]
+        if not isinstance(value, jnp.ndarray) or not hasattr(value, "__array__"):
+            continue
+        try:
+            arr = np.asarray(value)
+        except Exception:  # traced values are checked by the user's transforms
+            continue
+        if np.any(~np.isfinite(arr)) or np.any(arr <= 0):
+            raise ValueError(f"{key!r} must be finite and > 0 everywhere; got {arr[(arr <= 0) | ~np.isfinite(arr)][:5].tolist()}.")
+
+
+def make_step(structure: Structure, solver: str):
+    """The pure one-step function `step(states, all_params, externals, delta_t)`.
+
+    `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
+    `(inds (k,), values (k,))`.
+    """
+
+    def step(states, all_params, externals, delta_t):
+        geom = all_params
+        states = update_channels(structure, states, all_params, geom, delta_t)
+        for name, (inds, values) in externals.items():
+            if name not in ("i", "v"):
+                states[name] = states[name].at[inds].set(values)
+        current, slope, per_name = channel_currents(structure, states, all_params, geom, delta_t)
+        states.update(per_name)
+        i_ext = jnp.zeros(structure.n_comp, dtype=states["v"].dtype)
+        if "i" in externals:
+            inds, amps = externals["i"]
+            i_ext = i_ext.at[inds].add(amps)
+        i_ext = i_ext * NA_PER_UM2_TO_UA_PER_CM2 / all_params["area"]
+        v = voltage_step(
+            structure, solver, states["v"], current * _MA_TO_UA, slope * _MA_TO_UA, i_ext,
+            all_params["capacitance"], all_params["axial"], delta_t,
+        )
+        if "v" in externals:
+            inds, values = externals["v"]
+            v = v.at[inds].set(values)
+        states["v"] = v
+        return states
+
+    return step
