@@ -8,7 +8,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.simulator.run import initial_values, make_step
+from dendrax.simulator.params import check_params_structure
+from dendrax.simulator.run import (
+    effective_frustum,
+    initial_values,
+    make_step,
+    node_table_values,
+)
 from dendrax.simulator.structure import compile_structure
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
 
@@ -161,22 +167,67 @@ def integrate(
         xs[state] = values[:, :n_steps].T
         externals_static[state] = inds
 
-    states, all_params = initial_values(module, structure, params, param_state, all_states)
+    params = [] if params is None else params
+    check_params_structure(module.base, params)
+    param_state = list(param_state or [])
+    dynamic = {
+        "params": params,
+        "param_vals": [item["val"] for item in param_state],
+        "nodes": node_table_values(module.base, structure),
+        "xs": xs,
+        "all_states": all_states,
+    }
+    static_key = (
+        id(structure), tuple((s, r.tobytes()) for s, r in gathers), order.tobytes(),
+        tuple((k, v.tobytes()) for k, v in externals_static.items()),
+        tuple((item["key"], np.asarray(item["indices"]).tobytes()) for item in param_state),
+        effective_frustum(module.base, param_state).tobytes(),
+        solver, n_steps, None if checkpoint_lengths is None else tuple(checkpoint_lengths),
+        float(delta_t) if not isinstance(delta_t, jax.core.Tracer) else None,
+        all_states is None, return_states,
+    )
+    cache = module.base.__dict__.setdefault("_jit_cache", {})
+    if static_key[-3] is None or static_key not in cache:
+        run = _make_runner(module, structure, gathers, order, externals_static, param_state,
+                           solver, n_steps, checkpoint_lengths, delta_t, return_states)
+        if static_key[-3] is None:
+            return run(dynamic)
+        if len(cache) > 32:
+            cache.clear()
+        cache[static_key] = jax.jit(run)
+    return cache[static_key](dynamic)
+
+
+def _make_runner(module, structure, gathers, order, externals_static, param_state, solver,
+                 n_steps, checkpoint_lengths, delta_t, return_states):
     step = make_step(structure, solver)
+    keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
 
     def record(states):
         return jnp.concatenate([states[name][rows] for name, rows in gathers])[order]
 
-    def body(carry, x):
-        externals = {name: (externals_static[name], x[name]) for name in x}
-        new = step(carry, all_params, externals, delta_t)
-        return new, record(new)
+    def run(dynamic):
+        pstate = [
+            {"key": k, "indices": i, "val": v}
+            for (k, i), v in zip(keys_and_inds, dynamic["param_vals"], strict=True)
+        ]
+        states, all_params = initial_values(
+            module, structure, dynamic["params"], pstate, dynamic["all_states"],
+            node_values=dynamic["nodes"],
+        )
 
-    final, traces = _scan(body, states, xs, n_steps, checkpoint_lengths)
-    out = jnp.concatenate([record(states)[:, None], traces.T], axis=1)
-    if return_states:
-        return out, final
-    return out
+        def body(carry, x):
+            externals = {name: (externals_static[name], x[name]) for name in x}
+            new = step(carry, all_params, externals, delta_t)
+            return new, record(new)
+
+        final, traces = _scan(body, states, dynamic["xs"], n_steps, checkpoint_lengths)
+        out = jnp.concatenate([record(states)[:, None], traces.T], axis=1)
+        if return_states:
+            return out, final
+        return out
+
+    return run
 
 
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):

@@ -15,7 +15,7 @@ from dendrax.simulator.step import (
 )
 from dendrax.simulator.structure import Structure
 
-__all__ = ["initial_values", "make_step", "effective_frustum"]
+__all__ = ["initial_values", "make_step", "effective_frustum", "node_table_values"]
 
 _MA_TO_UA = 1000.0
 
@@ -36,7 +36,9 @@ def effective_frustum(base, param_state) -> np.ndarray:
     return frustum
 
 
-def initial_values(module, structure: Structure, params=None, param_state=None, all_states=None):
+def initial_values(
+    module, structure: Structure, params=None, param_state=None, all_states=None, node_values=None
+):
     """Parameters (incl. derived geometry and axial coefficients) and initial states.
 
     Returns `(states, all_params)`: dicts of jnp arrays. `all_params["axial"]` holds the
@@ -45,7 +47,7 @@ def initial_values(module, structure: Structure, params=None, param_state=None, 
     base = module.base
     params = [] if params is None else params
     check_params_structure(base, params)
-    nodes = base._nodes
+    nodes = node_table_values(base, structure) if node_values is None else node_values
     raw = {k: _float(nodes[k]) for k in structure.node_param_names}
     raw = apply_parameter_updates(raw, base._trainables, params, param_state, "node")
     _check_geometry(raw)
@@ -66,6 +68,12 @@ def initial_values(module, structure: Structure, params=None, param_state=None, 
                              "returned by integrate(..., return_states=True).")
         states = dict(all_states)
     return states, all_params
+
+
+def node_table_values(base, structure: Structure) -> dict:
+    """The numeric node columns a simulation reads (parameters and states), as numpy."""
+    names = structure.node_param_names + structure.node_state_names
+    return {k: base._nodes[k] for k in names}
 
 
 def _check_geometry(raw):

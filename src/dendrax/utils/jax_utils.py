@@ -1,0 +1,122 @@
+"""JAX helpers: memory-efficient (nested, checkpointed) scans."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+__all__ = ["nested_checkpoint_scan"]
+
+
+def nested_checkpoint_scan(
+    f: Callable[[Any, Any], tuple[Any, Any]],
+    init: Any,
+    xs: Any,
+    length: int | None = None,
+    *,
+    nested_lengths: Sequence[int],
+    scan_fn: Callable[..., tuple[Any, Any]] = jax.lax.scan,
+    checkpoint_fn: Callable[[Callable], Callable] = jax.checkpoint,
+) -> tuple[Any, Any]:
+    """``jax.lax.scan`` split into nested, checkpointed scans to save reverse-mode memory.
+
+    With ``nested_lengths = (n_1, ..., n_k)`` and ``T = n_1 * ... * n_k`` steps, the scan runs
+    as ``k`` nested scans: level ``i`` scans ``n_i`` times over a body that performs the
+    ``n_{i+1} * ... * n_k`` steps of the deeper levels, and every such body is wrapped in
+    ``checkpoint_fn``.  Reverse-mode differentiation then stores only the carries at the level
+    boundaries and recomputes the rest, so memory grows like ``n_1 + ... + n_k`` (dominated by
+    the largest level) instead of ``T``, at the price of recomputation (roughly one extra
+    forward pass per level).  For two levels ``n_1 = n_2 = ceil(sqrt(T))`` is the usual choice.
+
+    The result is the same as ``jax.lax.scan(f, init, xs, length)``.
+
+    Args:
+        f: scan body ``f(carry, x) -> (carry, y)``.
+        init: initial carry (pytree).
+        xs: pytree of arrays with leading axis ``T`` scanned over, or ``None`` (then
+            ``length`` is required).
+        length: number of steps ``T``; optional if ``xs`` is given (must then agree with it).
+        nested_lengths: level lengths ``(n_1, ..., n_k)``, outermost first, with product
+            exactly ``T``.  Pad ``xs`` yourself if ``T`` does not factor as wanted.
+        scan_fn: scan implementation with ``jax.lax.scan``'s signature ``(f, init, xs, length)``.
+        checkpoint_fn: rematerialization decorator applied to each nested body.
+
+    Returns:
+        ``(final_carry, ys)`` where ``ys`` is a pytree of arrays with leading axis ``T``
+        (shape ``(T, ...)`` per leaf), exactly as returned by ``jax.lax.scan``.
+
+    Raises:
+        ValueError: if ``nested_lengths`` is empty or non-positive, if its product differs from
+            ``T``, if ``xs`` leaves disagree on the leading axis, or if neither ``xs`` nor
+            ``length`` gives ``T``.
+    """
+    nested_lengths = tuple(int(n) for n in nested_lengths)
+    if not nested_lengths or any(n <= 0 for n in nested_lengths):
+        raise ValueError(
+            f"nested_lengths must be a non-empty sequence of positive ints, got {nested_lengths}."
+        )
+    total = math.prod(nested_lengths)
+
+    xs_leaves = jax.tree_util.tree_leaves(xs)
+    if xs_leaves:
+        lead = {jnp.shape(leaf)[0] if jnp.ndim(leaf) else None for leaf in xs_leaves}
+        if None in lead or len(lead) != 1:
+            raise ValueError(
+                "nested_checkpoint_scan: all leaves of xs need the same leading (time) axis, "
+                f"got leading sizes {sorted(lead, key=str)}."
+            )
+        (xs_length,) = lead
+        if length is not None and int(length) != xs_length:
+            raise ValueError(
+                f"nested_checkpoint_scan: length={length} does not match the leading axis of "
+                f"xs ({xs_length})."
+            )
+        length = xs_length
+    elif length is None:
+        raise ValueError("nested_checkpoint_scan: give xs or length to set the number of steps.")
+
+    if int(length) != total:
+        raise ValueError(
+            f"nested_checkpoint_scan: the product of nested_lengths {nested_lengths} is {total}, "
+            f"but the scan has length {length}. Pad the inputs so that the number of steps "
+            "equals the product."
+        )
+
+    # (T, ...) -> (n_1, ..., n_k, ...)
+    nested_xs = jax.tree_util.tree_map(
+        lambda x: jnp.reshape(x, nested_lengths + jnp.shape(x)[1:]), xs
+    )
+    carry, ys = _scan_levels(f, init, nested_xs, nested_lengths, scan_fn, checkpoint_fn)
+    # (n_1, ..., n_k, ...) -> (T, ...)
+    k = len(nested_lengths)
+    ys = jax.tree_util.tree_map(lambda y: jnp.reshape(y, (total,) + jnp.shape(y)[k:]), ys)
+    return carry, ys
+
+
+def _scan_levels(
+    f: Callable[[Any, Any], tuple[Any, Any]],
+    init: Any,
+    xs: Any,
+    lengths: tuple[int, ...],
+    scan_fn: Callable[..., tuple[Any, Any]],
+    checkpoint_fn: Callable[[Callable], Callable],
+) -> tuple[Any, Any]:
+    """Scan over ``lengths[0]``; the body recursively scans the remaining levels.
+
+    ``xs`` leaves have shape ``lengths + (...)`` (or ``xs`` is ``None``); returned ``ys`` leaves
+    have shape ``lengths + (...)``.
+    """
+    if len(lengths) == 1:
+        return scan_fn(f, init, xs, lengths[0])
+
+    inner_lengths = lengths[1:]
+
+    @checkpoint_fn
+    def body(carry: Any, x: Any) -> tuple[Any, Any]:
+        return _scan_levels(f, carry, x, inner_lengths, scan_fn, checkpoint_fn)
+
+    return scan_fn(body, init, xs, lengths[0])
