@@ -2,6 +2,7 @@
 
 from dendrax import channels, solver_gate
 from dendrax.integrate import integrate
+from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
 from dendrax.stimulus import datapoint_to_step_currents, step_current
 
@@ -15,6 +16,7 @@ __all__ = [
     "Module",
     "View",
     "integrate",
+    "read_swc",
     "step_current",
     "datapoint_to_step_currents",
     "channels",

@@ -163,12 +163,21 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
             raise ValueError(
                 "Nothing in view: the selection is empty. Check the indices or group names."
             )
+        if edge_inds is None:
+            # Synapses stay in view when both their compartments are in view (as Jaxley).
+            edge_inds = self._edge_view_inds()
+            if edge_inds.size:
+                in_view = np.zeros(self.base._inds.size, dtype=bool)
+                in_view[inds] = True
+                edges = self.base._edges
+                keep = in_view[edges["pre_index"][edge_inds]] & in_view[edges["post_index"][edge_inds]]
+                edge_inds = edge_inds[keep]
         return View(
             self.base,
             inds,
             level or self._level,
             np.zeros(inds.size, np.int64) if sharing is None else sharing,
-            self._edge_view_inds() if edge_inds is None else edge_inds,
+            edge_inds,
             self._scope,
         )
 
@@ -245,10 +254,14 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
         if nodes is None:
             inds = self._inds if edges is None else np.zeros(0, np.int64)
             if edges is not None:
-                return View(self.base, inds, "comp", inds, edge_inds, self._scope, allow_empty=True)
+                return View(self.base, inds, "comp", inds, edge_inds, self._scope, allow_empty=True,
+                            edge_sharing=np.arange(edge_inds.size))
         else:
             inds = self._select_labels(nodes, self._inds, "node", sorted)
-        return self._view(inds, level="comp", sharing=np.arange(inds.size), edge_inds=edge_inds)
+        view = self._view(inds, level="comp", sharing=np.arange(inds.size), edge_inds=edge_inds)
+        if edges is not None:
+            view._edge_sharing = np.arange(edge_inds.size)
+        return view
 
     @staticmethod
     def _select_labels(idx, available: np.ndarray, what: str, sort: bool) -> np.ndarray:
@@ -276,8 +289,10 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
         view_edges = self._edge_view_inds()
         positions = self._select_labels(idx, np.arange(view_edges.size), "edge", False)
         edge_inds = view_edges[positions]
-        return View(self.base, np.zeros(0, np.int64), "comp", edge_inds, edge_inds, self._scope,
-                    allow_empty=True)
+        if edge_inds.size == 0:
+            raise ValueError("Nothing in view: no synapses selected.")
+        return View(self.base, np.zeros(0, np.int64), "comp", np.zeros(0, np.int64), edge_inds,
+                    self._scope, allow_empty=True, edge_sharing=np.arange(edge_inds.size))
 
     def __getitem__(self, key) -> View:
         keys = key if isinstance(key, tuple) else (key,)
@@ -358,8 +373,14 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
         type_col = self.base._edges["type"]
         inds = self._edge_view_inds()
         inds = inds[type_col[inds] == name]
-        return View(self.base, np.zeros(0, np.int64), "comp", inds, inds, self._scope,
-                    allow_empty=True)
+        return View(self.base, np.zeros(0, np.int64), "comp", np.zeros(0, np.int64), inds,
+                    self._scope, allow_empty=True)
+
+    def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
+        """Add `pre_<prop>` / `post_<prop>` edge columns copied from node column `prop`."""
+        from dendrax.synapses.edges import copy_node_property_to_edges
+
+        copy_node_property_to_edges(self, properties, pre_or_post)
 
     def add_to_group(self, group_name: str) -> None:
         """Add the compartments in view to group `group_name` (creating it if needed)."""
@@ -410,7 +431,8 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
 class View(Module):
     """A selection of compartments (and synapses) of a base module."""
 
-    def __init__(self, base, inds, level, sharing, edge_inds, scope="local", allow_empty=False):
+    def __init__(self, base, inds, level, sharing, edge_inds, scope="local", allow_empty=False,
+                 edge_sharing=None):
         if inds.size == 0 and edge_inds.size == 0 and not allow_empty:
             raise ValueError("Nothing in view: the selection is empty.")
         self.base = base
@@ -419,6 +441,9 @@ class View(Module):
         self._view_sharing = np.asarray(sharing, dtype=np.int64)
         self._edge_inds = np.asarray(edge_inds, dtype=np.int64)
         self._scope = scope
+        # One trainable per distinct value (synapse views and node views share one value).
+        self._edge_sharing = (np.zeros(self._edge_inds.size, np.int64) if edge_sharing is None
+                              else np.asarray(edge_sharing, dtype=np.int64))
 
     @property
     def _inds(self) -> np.ndarray:

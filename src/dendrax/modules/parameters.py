@@ -52,11 +52,15 @@ class ParametersMixin:
         recomputes area, volume and resistive loads as cylinders.
         """
         base = self.base
-        if key in base._edges and key not in ("pre_index", "post_index", "type"):
+        from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
+
+        if key in base._edges and key not in EDGE_INDEX_COLUMNS:
             rows = self._edge_view_inds()
             if rows.size == 0:
                 raise ValueError(f"No synapses in view to set {key!r} on.")
             vals = validate_values(key, self._value_array(key, val, rows.size))
+            if key == "delay" and np.any(vals < 0):
+                raise ValueError(f"Synaptic delays must be >= 0 ms; got {vals[vals < 0][:5].tolist()}.")
             present = ~np.isnan(base._edges[key][rows])
             base._edges[key][rows[present]] = vals[present]
             return
@@ -64,7 +68,7 @@ class ParametersMixin:
             if key in INDEX_COLUMNS or key in GEOMETRY_COLUMNS:
                 raise KeyError(f"{key!r} is derived and cannot be set; set radius/length instead.")
             valid = self._settable_node_columns() + [
-                k for k in base._edges if k not in ("pre_index", "post_index", "type")
+                k for k in base._edges if k not in EDGE_INDEX_COLUMNS
             ]
             raise unknown_name_error("parameter or state", key, valid)
         rows = self._inds
@@ -93,6 +97,8 @@ class ParametersMixin:
         """
         base = self.base
         if key in base._edges:
+            if key == "delay":
+                raise ValueError("Delays set the simulation's structure; use set('delay', ...).")
             rows = self._edge_view_inds()
             rows = rows[~np.isnan(base._edges[key][rows])]
         elif key in self._settable_node_columns():

@@ -19,12 +19,14 @@ class TrainablesMixin:
     def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
         """Register `key` (a parameter or an initial state) as trainable in this view."""
         base = self.base
-        if key in base._edges and key not in ("pre_index", "post_index", "type"):
+        from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
+
+        if key in base._edges and key not in EDGE_INDEX_COLUMNS:
+            if key == "delay":
+                raise ValueError("Synaptic delays are whole time steps and cannot be trained.")
             kind, table = "edge", base._edges
             rows = self._edge_view_inds()
-            sharing = rows if self is not base else np.zeros(rows.size, np.int64)
-            if self is not base and getattr(self, "_edge_shared", False):
-                sharing = np.zeros(rows.size, np.int64)
+            sharing = getattr(self, "_edge_sharing", np.zeros(rows.size, np.int64))
         elif key in self._settable_node_columns():
             kind, table = "node", base._nodes
             rows, sharing = self._inds, self._sharing
@@ -60,7 +62,6 @@ class TrainablesMixin:
             {"key": key, "kind": kind, "rows": rows.copy(), "param_of_row": param_of_row,
              "init": values}
         )
-        base._sim_cache = None
         if verbose:
             print(
                 f"Number of newly added trainable parameters: {n_params}. Total number of "
@@ -98,11 +99,11 @@ class TrainablesMixin:
             base._trainables = []
         else:
             inside = set(self._inds.tolist())
+            edges = set(self._edge_view_inds().tolist())
             base._trainables = [
                 t for t in base._trainables
-                if t["kind"] != "node" or not inside.intersection(t["rows"].tolist())
+                if not (inside if t["kind"] == "node" else edges).intersection(t["rows"].tolist())
             ]
-        base._sim_cache = None
 
     def write_trainables(self, params) -> None:
         """Write trained values (same structure as `get_parameters()`) into the tables."""

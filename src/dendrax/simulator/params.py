@@ -43,7 +43,7 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
     """
     values = dict(values)
     for t, entry in zip(trainables, params, strict=True):
-        if t["kind"] != kind:
+        if t["kind"] != kind or t["key"] not in values:
             continue
         vals = jnp.reshape(jnp.asarray(entry[t["key"]]), (-1,))
         values[t["key"]] = values[t["key"]].at[t["rows"]].set(vals[t["param_of_row"]])

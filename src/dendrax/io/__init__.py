@@ -1,0 +1,3 @@
+from . import swc
+
+__all__ = ["swc"]
