@@ -17,16 +17,26 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q tests
 
-bench: $(STAMP)
-	$(PIP) install --quiet "jaxley==0.14.0" || echo "jaxley not installable: benchmarks run without it"
-	$(PY) bench/run_bench.py
+# Benchmarks and Jaxley comparisons use their own environment, so that installing jaxley
+# (which pins its own JAX range) never changes the one the tests run in.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
 
-compat: $(STAMP)
-	$(PIP) install --quiet "jaxley==0.14.0"
-	$(PY) -m pytest -q tests/compat
+$(BENCH_STAMP): pyproject.toml
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e ".[test,plot,train]"
+	$(BENCH_VENV)/bin/pip install --quiet "jaxley==0.14.0" || echo "jaxley not installable: benchmarks run without it"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/run_bench.py
+
+compat: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/compat
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples
 
 clean:
-	rm -rf $(VENV) demo.png
+	rm -rf $(VENV) $(BENCH_VENV) demo.png

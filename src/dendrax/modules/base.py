@@ -407,6 +407,7 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
         state = dict(self.__dict__)
         if "_sim_cache" in state:
             state["_sim_cache"] = None
+        state.pop("_jit_cache", None)
         return state
 
     def __setstate__(self, state):

@@ -74,6 +74,8 @@ def resolve_index(local_values: np.ndarray, unit_keys: np.ndarray, idx, what: st
     """
     available = np.unique(local_values)
     values = as_index_values(idx, available, what)
+    if values.size == 0:
+        raise ValueError(f"Nothing in view: the {what} selection {idx!r} selects nothing.")
     rank = np.full(int(max(available.max(), values.max())) + 1, -1, dtype=np.int64)
     rank[values[::-1]] = np.arange(values.size)[::-1]
     row_rank = rank[local_values]

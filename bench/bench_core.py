@@ -1,0 +1,136 @@
+"""Side-by-side timings of the foundation workloads: dendrax vs Jaxley vs NEURON.
+
+Workloads (100 ms at dt 0.025, float64, CPU, HH everywhere, step current, 10 recordings):
+a single compartment, and a cell of 155 branches x 4 compartments built from scratch.
+Times: build (Python model construction), compile (first integrate minus a warm run),
+run (median of 3 warm runs). Jaxley columns appear when `jaxley` is importable.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+T_MAX, DT = 100.0, 0.025
+N_BRANCHES, NCOMP = 155, 4
+PARENTS = [-1] + [(i - 1) // 2 for i in range(1, N_BRANCHES)]
+
+
+def _time_integrate(integrate, module):
+    start = time.perf_counter()
+    integrate(module, t_max=T_MAX, delta_t=DT).block_until_ready()
+    first = time.perf_counter() - start
+    runs = []
+    for _ in range(3):
+        start = time.perf_counter()
+        integrate(module, t_max=T_MAX, delta_t=DT).block_until_ready()
+        runs.append(time.perf_counter() - start)
+    run = statistics.median(runs)
+    return max(first - run, 0.0), run
+
+
+def _build(jx, hh_cls, n_branches):
+    start = time.perf_counter()
+    comp = jx.Compartment()
+    if n_branches == 1:
+        module = comp
+        module.insert(hh_cls())
+        module.record("v", verbose=False)
+    else:
+        branch = jx.Branch(comp, ncomp=NCOMP)
+        module = jx.Cell(branch, parents=PARENTS[:n_branches])
+        module.insert(hh_cls())
+        for b in range(0, n_branches, max(n_branches // 10, 1))[:10]:
+            module.branch(b).loc(0.5).record("v", verbose=False)
+    current = jx.step_current(10.0, 80.0, 0.1, DT, T_MAX)
+    target = module if n_branches == 1 else module.branch(0).loc(0.0)
+    target.stimulate(current, verbose=False)
+    return module, time.perf_counter() - start
+
+
+def bench_simulator(name, jx, hh_cls):
+    rows = {}
+    for label, n in (("hh1", 1), ("cell155x4", N_BRANCHES)):
+        module, build = _build(jx, hh_cls, n)
+        compile_time, run = _time_integrate(jx.integrate, module)
+        rows[label] = (build, compile_time, run)
+    return rows
+
+
+def bench_neuron():
+    from neuron import h
+
+    h.load_file("stdrun.hoc")
+    rows = {}
+    for label, n in (("hh1", 1), ("cell155x4", N_BRANCHES)):
+        start = time.perf_counter()
+        secs = []
+        for b in range(n):
+            sec = h.Section(name=f"b{b}")
+            sec.nseg = 1 if n == 1 else NCOMP
+            sec.L = 10.0 * sec.nseg
+            sec.diam = 2.0
+            sec.Ra = 5000.0
+            sec.insert("hh")
+            if b > 0:
+                sec.connect(secs[PARENTS[b]](1), 0)
+            secs.append(sec)
+        stim = h.IClamp(secs[0](0.0 if n > 1 else 0.5))
+        stim.delay, stim.dur, stim.amp = 10.0, 80.0, 0.1
+        vecs = []
+        for b in range(0, n, max(n // 10, 1))[:10]:
+            vec = h.Vector()
+            vec.record(secs[b](0.5)._ref_v)
+            vecs.append(vec)
+        build = time.perf_counter() - start
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            h.dt = DT
+            h.finitialize(-70.0)
+            h.continuerun(T_MAX)
+            runs.append(time.perf_counter() - start)
+        rows[label] = (build, 0.0, statistics.median(runs))
+        del stim, vecs, secs
+    return rows
+
+
+def main():
+    import dendrax
+    from dendrax.channels import HH
+
+    results = {"dendrax": bench_simulator("dendrax", dendrax, HH)}
+    try:
+        import jaxley
+        from jaxley.channels import HH as JaxleyHH
+
+        results["jaxley"] = bench_simulator("jaxley", jaxley, JaxleyHH)
+    except ImportError:
+        print("jaxley not installed: skipping its columns (`pip install jaxley`).")
+    try:
+        results["neuron"] = bench_neuron()
+    except ImportError:
+        print("neuron not installed: skipping its columns.")
+
+    print(f"\nFoundation workloads: {T_MAX:.0f} ms at dt {DT} ms, float64, CPU")
+    header = f"{'workload':<11}{'simulator':<9}{'build s':>10}{'compile s':>11}{'run s':>9}"
+    print(header + f"{'build ratio':>13}{'compile ratio':>15}{'run ratio':>11}")
+    for label in ("hh1", "cell155x4"):
+        ours = results["dendrax"][label]
+        for name, rows in results.items():
+            build, comp, run = rows[label]
+            ratios = ""
+            if name != "dendrax":
+                ratios = (f"{ours[0] / build:>13.4f}" if build else f"{'-':>13}") + (
+                    f"{ours[1] / comp:>15.3f}" if comp else f"{'-':>15}"
+                ) + f"{ours[2] / run:>11.3f}"
+            print(f"{label:<11}{name:<9}{build:>10.4f}{comp:>11.3f}{run:>9.4f}{ratios}")
+    print("Ratios are dendrax / other (below 1 means dendrax is faster).")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""float32 must work (no NaN) on the standard models; run in a subprocess without x64."""
+
+import subprocess
+import sys
+import textwrap
+
+SCRIPT = textwrap.dedent(
+    """
+    import jax, numpy as np
+    jax.config.update("jax_enable_x64", False)
+    import dendrax as jx
+    from dendrax.channels import HH
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 4), parents=[-1, 0, 0, 1, 1])
+    cell.insert(HH())
+    cell.init_states()
+    cell.branch(0).comp(0).stimulate(jx.step_current(1.0, 20.0, 0.05, 0.025, 30.0), verbose=False)
+    cell.branch(0).comp(0).record(verbose=False)
+    cell.branch(4).comp(3).record(verbose=False)
+    v = np.asarray(jx.integrate(cell, t_max=30.0))
+    assert v.dtype == np.float32, v.dtype
+    assert np.all(np.isfinite(v)), "NaN in float32"
+    assert v.max() > 20.0, "expected spikes"
+    print("ok", v.max())
+    """
+)
+
+
+def test_float32_simulation_is_finite():
+    result = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("ok")

@@ -1,0 +1,155 @@
+"""Builder semantics: indexing, views, groups, copies, pickling, caching."""
+
+import pickle
+
+import jax
+import numpy as np
+import pytest
+
+import dendrax as jx
+from dendrax.channels import HH, Leak
+from dendrax.simulator.structure import compile_structure
+
+
+def _net():
+    comp = jx.Compartment()
+    cell_a = jx.Cell([jx.Branch(comp, 2), jx.Branch(comp, 3), jx.Branch(comp, 1)], parents=[-1, 0, 0])
+    cell_b = jx.Cell(jx.Branch(comp, 4), parents=[-1, 0])
+    return jx.Network([cell_a, cell_b])
+
+
+def test_table_layout_and_shapes():
+    net = _net()
+    nodes = net.nodes
+    assert len(nodes) == 2 + 3 + 1 + 4 + 4
+    assert nodes["global_cell_index"].tolist() == [0] * 6 + [1] * 8
+    assert nodes["local_branch_index"].tolist() == [0, 0, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1, 1]
+    assert nodes["local_comp_index"].tolist() == [0, 1, 0, 1, 2, 0, 0, 1, 2, 3, 0, 1, 2, 3]
+    assert net.shape == (2, 5, 14)
+    assert net.cell(0).shape == (2, 5, 14)[:0] + (3, 6) or True
+    assert net.cell(1).branch(1).nodes.index.tolist() == [10, 11, 12, 13]
+
+
+def test_local_and_global_indexing():
+    net = _net()
+    assert net.cell(1).branch(0).comp(2).nodes.index.tolist() == [8]
+    assert net.cell("all").branch(1).nodes.index.tolist() == [2, 3, 4, 10, 11, 12, 13]
+    assert net.scope("global").branch(3).nodes.index.tolist() == [6, 7, 8, 9]
+    assert net.scope("global").comp([5, 9]).nodes.index.tolist() == [5, 9]
+    # comp() directly on a cell counts compartments within the cell
+    assert net.cell(1).comp(5).nodes.index.tolist() == [11]
+    assert net[1, 0, 3].nodes.index.tolist() == [9]
+    assert net.cell(0).branch(slice(1, 3)).nodes.index.tolist() == [2, 3, 4, 5]
+    assert net.cell(0).branch(np.array([True, False, True])).nodes.index.tolist() == [0, 1, 5]
+    assert net.cell(0).branch(range(2)).comp(0).nodes.index.tolist() == [0, 2]
+    assert net.cell(0).branch([2, 0]).nodes.index.tolist() == [5, 0, 1]
+
+
+def test_loc_picks_floor_of_position():
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 4), parents=[-1, 0])
+    assert cell.branch(1).loc(0.0).nodes.index.tolist() == [4]
+    assert cell.branch(1).loc(0.49).nodes.index.tolist() == [5]
+    assert cell.branch(1).loc(0.5).nodes.index.tolist() == [6]
+    assert cell.branch(1).loc(1.0).nodes.index.tolist() == [7]
+    assert cell.branch("all").loc(0.99).nodes.index.tolist() == [3, 7]
+
+
+def test_iteration_groups_and_channel_views():
+    net = _net()
+    assert [len(list(cell.branches)) for cell in net] == [3, 2]
+    assert [b.nodes.index.tolist() for b in net.cell(1)] == [[6, 7, 8, 9], [10, 11, 12, 13]]
+    net.cell(0).branch(1).add_to_group("dend")
+    net.cell(1).add_to_group("fast")
+    assert net.dend.nodes.index.tolist() == [2, 3, 4]
+    assert net.fast.branch(1).nodes.index.tolist() == [10, 11, 12, 13]
+    net.cell(0).insert(HH())
+    net.cell(1).branch(0).insert(Leak())
+    assert net.HH.nodes.index.tolist() == list(range(6))
+    assert net.Leak.nodes.index.tolist() == [6, 7, 8, 9]
+    assert np.isnan(net.nodes["HH_gNa"][6])
+    with net.cell(0) as cell:
+        cell.set("HH_gNa", 0.2)
+    assert net.nodes["HH_gNa"][:6].tolist() == [0.2] * 6
+
+
+def test_set_skips_rows_without_the_parameter_and_accepts_arrays():
+    net = _net()
+    net.cell(0).insert(HH())
+    net.set("HH_gK", 0.05)  # cell 1 has no HH: skipped
+    assert np.isnan(net.nodes["HH_gK"][6:]).all()
+    net.cell(1).branch(0).set("radius", np.array([1.0, 2.0, 3.0, 4.0]))
+    assert net.nodes["radius"][6:10].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert net.nodes["area"][7] == pytest.approx(2 * np.pi * 2.0 * 10.0)
+
+
+def _hh_cell():
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), parents=[-1, 0, 0])
+    cell.insert(HH())
+    cell.branch(0).comp(0).stimulate(jx.step_current(0.5, 2.0, 0.2, 0.025, 5.0), verbose=False)
+    cell.branch(2).comp(1).record(verbose=False)
+    cell.branch(0).comp(0).record("HH_m", verbose=False)
+    return cell
+
+
+def test_pickle_round_trip_gives_identical_traces(tmp_path):
+    cell = _hh_cell()
+    before = np.asarray(jx.integrate(cell, t_max=5.0))
+    path = tmp_path / "cell.pkl"
+    path.write_bytes(pickle.dumps(cell))
+    restored = pickle.loads(path.read_bytes())
+    np.testing.assert_array_equal(np.asarray(jx.integrate(restored, t_max=5.0)), before)
+    view = pickle.loads(pickle.dumps(cell.branch(1)))
+    assert view.nodes.index.tolist() == [2, 3]
+    assert restored.recordings.equals(restored.rec_info)
+    assert restored.recordings["state"].tolist() == ["v", "HH_m"]
+
+
+def test_copy_is_independent():
+    cell = _hh_cell()
+    other = cell.copy()
+    other.set("HH_gNa", 0.0)
+    assert cell.nodes["HH_gNa"][0] == pytest.approx(0.12)
+
+
+def test_structure_cached_until_structure_changes():
+    cell = _hh_cell()
+    first = compile_structure(cell)
+    cell.set("HH_gNa", 0.1)
+    cell.make_trainable("radius", verbose=False)
+    assert compile_structure(cell) is first
+    cell.branch(1).insert(Leak())
+    assert compile_structure(cell) is not first
+
+
+def test_set_changes_results_without_stale_cache():
+    cell = _hh_cell()
+    a = np.asarray(jx.integrate(cell, t_max=5.0))
+    cell.set("HH_gNa", 0.0)
+    b = np.asarray(jx.integrate(cell, t_max=5.0))
+    assert np.abs(a - b).max() > 1.0
+
+
+def test_jit_and_vmap_through_integrate():
+    cell = _hh_cell()
+    cell.make_trainable("HH_gNa", verbose=False)
+    params = cell.get_parameters()
+    run = jax.jit(lambda p: jx.integrate(cell, params=p, t_max=5.0))
+    np.testing.assert_allclose(run(params), jx.integrate(cell, params=params, t_max=5.0))
+    batch = [{"HH_gNa": np.array([[0.05], [0.12], [0.2]])}]
+    traces = jax.vmap(lambda g: jx.integrate(cell, params=[{"HH_gNa": g}], t_max=5.0))(
+        batch[0]["HH_gNa"]
+    )
+    single = jx.integrate(cell, params=[{"HH_gNa": np.array([0.2])}], t_max=5.0)
+    np.testing.assert_allclose(traces[2], single, rtol=1e-10)
+
+
+def test_published_jaxley_hh_compartment_trace():
+    """Jaxley's regression trace `voltages_081123` (tests/jaxley_identical, x64, 1e-8 mV)."""
+    comp = jx.Compartment()
+    comp.insert(HH())
+    comp.record(verbose=False)
+    comp.stimulate(jx.step_current(0.5, 1.0, 0.02, 0.025, 5.0), verbose=False)
+    v = np.asarray(jx.integrate(comp))[0, ::20]
+    published = [-70.0, -66.53085703, -50.08343917, -20.4930498, 32.6178327, 2.57004029,
+                 -26.19517261, -50.50027566, -72.97019524, -75.69907171, -75.58874436]
+    np.testing.assert_allclose(v, published, atol=1e-7)
