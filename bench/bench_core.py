@@ -125,9 +125,11 @@ def main():
             build, comp, run = rows[label]
             ratios = ""
             if name != "dendrax":
-                ratios = (f"{ours[0] / build:>13.4f}" if build else f"{'-':>13}") + (
-                    f"{ours[1] / comp:>15.3f}" if comp else f"{'-':>15}"
-                ) + f"{ours[2] / run:>11.3f}"
+                ratios = (
+                    (f"{ours[0] / build:>13.4f}" if build else f"{'-':>13}")
+                    + (f"{ours[1] / comp:>15.3f}" if comp else f"{'-':>15}")
+                    + f"{ours[2] / run:>11.3f}"
+                )
             print(f"{label:<11}{name:<9}{build:>10.4f}{comp:>11.3f}{run:>9.4f}{ratios}")
     print("Ratios are dendrax / other (below 1 means dendrax is faster).")
 

@@ -51,8 +51,10 @@ def main() -> None:
     voltages = np.asarray(jx.integrate(cell, t_max=args.t_max, delta_t=dt))
     elapsed = time.perf_counter() - start
     spikes = count_spikes(voltages[0])
-    print(f"Simulated {args.t_max} ms of a {cell.shape[0]}-branch HH cell in {elapsed:.2f} s "
-          "(including compilation).")
+    print(
+        f"Simulated {args.t_max} ms of a {cell.shape[0]}-branch HH cell in {elapsed:.2f} s "
+        "(including compilation)."
+    )
     print(f"Spikes at the stimulated compartment: {spikes}")
 
     import matplotlib

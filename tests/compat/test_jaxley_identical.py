@@ -28,7 +28,6 @@ def _build(lib, hh_cls, kind):
     target.stimulate(lib.step_current(0.5, 3.0, 0.1, 0.025, 10.0), verbose=False)
     target.record("v", verbose=False)
     if kind != "comp":
-        module.branch(module.shape[0] - 1 if kind == "cell" else 0).comp(-1 if False else 0)
         module.branch(0).comp(1).record("v", verbose=False)
     return module
 

@@ -3,6 +3,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 import dendrax as jx
 from dendrax.channels import HH
 

@@ -60,9 +60,11 @@ def build_tree_order(parent: np.ndarray) -> TreeOrder:
     while frontier.size:
         lo = np.searchsorted(sorted_parents, frontier, side="left")
         hi = np.searchsorted(sorted_parents, frontier, side="right")
-        nxt = np.concatenate([children_order[a:b] for a, b in zip(lo, hi, strict=True)]) if (
-            frontier.size
-        ) else np.zeros(0, np.int64)
+        nxt = (
+            np.concatenate([children_order[a:b] for a, b in zip(lo, hi, strict=True)])
+            if (frontier.size)
+            else np.zeros(0, np.int64)
+        )
         d += 1
         depth[nxt] = d
         frontier = nxt
