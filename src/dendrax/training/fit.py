@@ -1,0 +1,229 @@
+"""A jitted, resumable gradient-descent loop for any parameter pytree."""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from dendrax.training.checkpoint import load_checkpoint, save_checkpoint
+from dendrax.training.dataset import Dataset
+from dendrax.training.losses import _check_bounds, bounds_clip, bounds_cost
+
+__all__ = ["fit"]
+
+_INSTALL_HINT = "pip install dendrax[train]"
+
+
+def _import_optional(name: str, purpose: str) -> Any:
+    try:
+        return __import__(name)
+    except ImportError:
+        raise ImportError(
+            f"{purpose} needs the optional package {name!r}: {_INSTALL_HINT}"
+        ) from None
+
+
+def _resolve_optimizer(optimizer: Any) -> Any:
+    if isinstance(optimizer, int | float) and not isinstance(optimizer, bool):
+        optax = _import_optional("optax", "fit(optimizer=<learning rate>)")
+        return optax.adam(float(optimizer))
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise TypeError(
+            "optimizer must be an optax GradientTransformation (with .init/.update) or a "
+            f"learning rate for Adam, got {type(optimizer).__name__}"
+        )
+    return optimizer
+
+
+def _epoch_batches(data: Any, epoch: int, shuffle: bool, seed: int) -> list[tuple]:
+    """The list of batches (each a tuple of loss-function arguments) for one epoch."""
+    if data is None:
+        return [()]
+    if isinstance(data, Dataset):
+        if shuffle:
+            data.shuffle(seed=[seed, epoch])
+        return [tuple(b) for b in data]
+    if isinstance(data, Iterable):
+        return [b if isinstance(b, tuple) else (b,) for b in data]
+    raise TypeError(
+        "data must be None, a dendrax.training.Dataset or a re-iterable of batches, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight, clip_norm,
+               has_aux, pass_key):
+    forward = transform.forward if transform is not None else (lambda p: p)
+    inverse = transform.inverse if transform is not None else (lambda p: p)
+
+    def total_loss(opt_params, key, batch):
+        params = forward(opt_params)
+        out = loss_fn(params, *batch, key=key) if pass_key else loss_fn(params, *batch)
+        loss, aux = out if has_aux else (out, {})
+        if bounds is not None and bounds_mode == "cost":
+            loss = loss + bounds_weight * bounds_cost(params, *bounds)
+        return loss, aux
+
+    def step(opt_params, opt_state, key, batch):
+        key, sub = jax.random.split(key)
+        (loss, aux), grads = jax.value_and_grad(total_loss, has_aux=True)(opt_params, sub, batch)
+        g_leaves = jax.tree_util.tree_leaves(grads)
+        finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(g))
+                                                         for g in g_leaves]))
+        if clip_norm is not None:
+            norm = jnp.sqrt(sum(jnp.sum(g**2) for g in g_leaves))
+            scale = jnp.minimum(1.0, clip_norm / jnp.maximum(norm, 1e-30))
+            grads = jax.tree_util.tree_map(lambda g: g * scale, grads)
+        updates, new_state = optimizer.update(grads, opt_state, opt_params)
+        new_params = jax.tree_util.tree_map(
+            lambda p, u: jnp.asarray(p + u).astype(jnp.asarray(p).dtype), opt_params, updates
+        )
+        if bounds is not None and bounds_mode == "clip":
+            new_params = inverse(bounds_clip(forward(new_params), *bounds))
+        # NaN guard: keep the previous parameters and optimizer state on a non-finite step.
+        keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
+        new_params = jax.tree_util.tree_map(keep, new_params, opt_params)
+        new_state = jax.tree_util.tree_map(keep, new_state, opt_state)
+        return new_params, new_state, key, loss, aux, finite
+
+    return jax.jit(step)
+
+
+def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int = 1, *,
+        transform: Any = None, bounds: tuple[Any, Any] | None = None, bounds_mode: str = "cost",
+        bounds_weight: float = 1.0, clip_norm: float | None = None, has_aux: bool = False,
+        shuffle: bool = True, seed: int = 0, pass_key: bool = False,
+        checkpoint: str | os.PathLike | None = None, checkpoint_every: int | None = None,
+        resume: bool | str = False, callback: Callable | None = None,
+        progress: bool = True) -> tuple[Any, dict]:
+    """Minimise ``loss_fn`` over ``params`` with a jitted optimizer step.
+
+    Args:
+        loss_fn: ``loss_fn(params, *batch) -> scalar`` (or ``(scalar, {name: scalar})`` with
+            ``has_aux=True``; the aux metrics are averaged per epoch and shown in the progress
+            bar). With ``pass_key=True`` it is called with an extra ``key=`` (a fresh JAX PRNG
+            key per step, part of the checkpointed state).
+        params: any pytree of float arrays (Jaxley ``get_parameters()`` lists, ``nn`` module
+            ``parameters()`` dicts, ...).
+        data: ``None`` (one full-batch step per epoch, ``loss_fn(params)``), a
+            :class:`~dendrax.training.Dataset` (shuffled per epoch with seed ``(seed, epoch)``
+            when ``shuffle``; batches are ``(inputs, labels)``), or a re-iterable of batches
+            (tuples are unpacked into the loss arguments) that yields the same order each time.
+        optimizer: an optax ``GradientTransformation`` or a learning rate (Adam).
+        epochs: number of passes over ``data``.
+        transform: object with ``.forward``/``.inverse`` (e.g. Jaxley's ``ParamTransform``):
+            optimisation runs on ``transform.inverse(params)`` and the loss sees
+            ``transform.forward(...)``.
+        bounds: ``(lower, upper)`` trees as from :func:`make_bounds`, applied to the
+            (transformed) parameters: ``bounds_mode="cost"`` adds
+            ``bounds_weight * bounds_cost(...)`` to the loss, ``"clip"`` clips after each update.
+        clip_norm: clip gradients to this global L2 norm.
+        checkpoint: file to save the run to (``.npz``; written atomically).
+        checkpoint_every: save every this many steps (always saved at the end).
+        resume: ``True`` to continue from ``checkpoint`` (error if it is missing), ``"auto"`` to
+            continue if it exists. Resuming reproduces an uninterrupted run exactly.
+        callback: ``callback(step, params, loss)`` called on the host after every step.
+        progress: show a tqdm progress bar (needs ``tqdm``).
+
+    Returns:
+        ``(params, history)``; history has ``"loss"`` (mean finite loss per epoch, including the
+        bounds cost), ``"metrics"`` ({name: per-epoch means}) and ``"skipped_steps"`` (global
+        indices of steps skipped because the loss or gradient was not finite).
+
+    Raises:
+        ValueError/TypeError: for invalid arguments or bounds that do not match ``params``.
+        FileNotFoundError, CheckpointError: for a missing or corrupt checkpoint on resume.
+    """
+    optimizer = _resolve_optimizer(optimizer)
+    if not isinstance(epochs, int) or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
+    if transform is not None and not (hasattr(transform, "forward")
+                                      and hasattr(transform, "inverse")):
+        raise TypeError("transform must have .forward(params) and .inverse(params) methods")
+    if bounds_mode not in ("cost", "clip"):
+        raise ValueError(f"bounds_mode must be 'cost' or 'clip', got {bounds_mode!r}")
+    if bounds is not None:
+        if not (isinstance(bounds, tuple | list) and len(bounds) == 2):
+            raise TypeError("bounds must be a (lower, upper) pair as returned by make_bounds")
+        _check_bounds(params, *bounds)
+    if checkpoint_every is not None and (checkpoint is None or checkpoint_every < 1):
+        raise ValueError("checkpoint_every needs a checkpoint path and must be >= 1")
+    if resume not in (False, True, "auto"):
+        raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
+    tqdm = _import_optional("tqdm", "fit(progress=True)").tqdm if progress else None
+
+    params = jax.tree_util.tree_map(jnp.asarray, params)
+    opt_params = transform.inverse(params) if transform is not None else params
+    opt_state = optimizer.init(opt_params)
+    key = jax.random.PRNGKey(seed)
+    pos = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "epoch_loss": [0.0, 0],
+           "epoch_metrics": {}, "history": {"loss": [], "metrics": {}, "skipped_steps": []}}
+    if checkpoint is not None and (resume is True or (resume == "auto"
+                                                      and os.path.exists(checkpoint))):
+        opt_params, opt_state, key, meta = load_checkpoint(checkpoint, opt_params, opt_state)
+        pos = {k: meta[k] for k in pos}
+
+    step = _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight,
+                      clip_norm, has_aux, pass_key)
+    hist = pos["history"]
+
+    def save():
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, opt_params, opt_state, key, pos)
+
+    bar = tqdm(total=epochs, initial=min(pos["epoch"], epochs), desc="fit") if tqdm else None
+    try:
+        while pos["epoch"] < epochs:
+            batches = _epoch_batches(data, pos["epoch"], shuffle, seed)
+            if not batches:
+                raise ValueError("data yielded no batches")
+            for batch in batches[pos["step_in_epoch"]:]:
+                opt_params, opt_state, key, loss, aux, ok = step(opt_params, opt_state, key, batch)
+                loss = float(loss)
+                if bool(ok):
+                    pos["epoch_loss"] = [pos["epoch_loss"][0] + loss, pos["epoch_loss"][1] + 1]
+                    for name, val in aux.items():
+                        s, n = pos["epoch_metrics"].get(name, (0.0, 0))
+                        pos["epoch_metrics"][name] = (s + float(val), n + 1)
+                else:
+                    hist["skipped_steps"].append(pos["global_step"])
+                    warnings.warn(
+                        f"fit: step {pos['global_step']} (epoch {pos['epoch']}) gave a non-finite"
+                        f" loss or gradient (loss={loss}); the update was skipped",
+                        RuntimeWarning, stacklevel=2,
+                    )
+                pos["global_step"] += 1
+                pos["step_in_epoch"] += 1
+                if pos["step_in_epoch"] == len(batches):
+                    _close_epoch(pos, hist, bar)
+                if checkpoint_every is not None and pos["global_step"] % checkpoint_every == 0:
+                    save()
+                if callback is not None:
+                    current = transform.forward(opt_params) if transform else opt_params
+                    callback(pos["global_step"] - 1, current, loss)
+        save()
+    finally:
+        if bar is not None:
+            bar.close()
+    final = transform.forward(opt_params) if transform is not None else opt_params
+    return final, hist
+
+
+def _close_epoch(pos: dict, hist: dict, bar: Any) -> None:
+    total, count = pos["epoch_loss"]
+    mean = total / count if count else math.nan
+    hist["loss"].append(mean)
+    metrics = {}
+    for name, (s, n) in pos["epoch_metrics"].items():
+        metrics[name] = s / n
+        hist["metrics"].setdefault(name, []).append(s / n)
+    pos.update(epoch=pos["epoch"] + 1, step_in_epoch=0, epoch_loss=[0.0, 0], epoch_metrics={})
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{mean:.4g}", **{k: f"{v:.4g}" for k, v in metrics.items()})
