@@ -24,11 +24,16 @@ def _build(lib, hh_cls, kind):
     if kind == "cell":
         module.branch(1).set("radius", 0.5)
         module.set("axial_resistivity", 300.0)
-    target = module if kind == "comp" else module.branch(0).comp(0)
+    if kind == "comp":
+        target, second = module, None
+    elif kind == "branch":
+        target, second = module.comp(0), module.comp(3)
+    else:
+        target, second = module.branch(0).comp(0), module.branch(4).comp(2)
     target.stimulate(lib.step_current(0.5, 3.0, 0.1, 0.025, 10.0), verbose=False)
     target.record("v", verbose=False)
-    if kind != "comp":
-        module.branch(0).comp(1).record("v", verbose=False)
+    if second is not None:
+        second.record("v", verbose=False)
     return module
 
 
