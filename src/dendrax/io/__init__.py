@@ -1,3 +1,4 @@
 from . import swc
+from .morphology import read_morphology
 
-__all__ = ["swc"]
+__all__ = ["read_morphology", "swc"]

@@ -12,6 +12,7 @@ import copy as _copy
 import numpy as np
 
 from dendrax.modules.inputs import InputsMixin
+from dendrax.modules.morphology_mixin import MorphologyMixin
 from dendrax.modules.parameters import ParametersMixin
 from dendrax.modules.selection import resolve_index, unknown_name_error
 from dendrax.modules.tables import INDEX_COLUMNS
@@ -23,7 +24,7 @@ LEVELS = ("network", "cell", "branch", "comp")
 _NEXT_LEVEL = {"network": "cell", "cell": "branch", "branch": "comp", "comp": None}
 
 
-class Module(ParametersMixin, InputsMixin, TrainablesMixin):
+class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
     """Base class of compartments, branches, cells, networks and their views."""
 
     _level = "network"
@@ -170,7 +171,8 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin):
                 in_view = np.zeros(self.base._inds.size, dtype=bool)
                 in_view[inds] = True
                 edges = self.base._edges
-                keep = in_view[edges["pre_index"][edge_inds]] & in_view[edges["post_index"][edge_inds]]
+                keep = (in_view[edges["pre_index"][edge_inds]]
+                        & in_view[edges["post_index"][edge_inds]])
                 edge_inds = edge_inds[keep]
         return View(
             self.base,
@@ -459,3 +461,4 @@ class View(Module):
 
     def __repr__(self) -> str:
         return f"View with {self._inds.size} compartments and {self._edge_inds.size} synapses."
+from dendrax.io.graph import to_graph  # noqa: E402,F401  (jaxley.modules.base.to_graph)

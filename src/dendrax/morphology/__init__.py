@@ -1,5 +1,6 @@
-"""SWC reading, compartmentalization and frustum geometry."""
+"""SWC reading, compartmentalization, frustum geometry, editing and distances."""
 
+from .editing import d_lambda_ncomp, morph_connect, morph_delete
 from .geometry import (
     frustum_lateral_area,
     frustum_resistive_load,
@@ -7,6 +8,7 @@ from .geometry import (
     polyline_compartments,
     split_polyline,
 )
+from .layout import distance_direct, distance_pathwise
 from .morphology import Morphology
 from .swc_branches import swc_to_morphology
 from .swc_parse import SWCError, SWCPoints, parse_swc
@@ -15,9 +17,14 @@ __all__ = [
     "Morphology",
     "SWCError",
     "SWCPoints",
+    "d_lambda_ncomp",
+    "distance_direct",
+    "distance_pathwise",
     "frustum_lateral_area",
     "frustum_resistive_load",
     "frustum_volume",
+    "morph_connect",
+    "morph_delete",
     "parse_swc",
     "polyline_compartments",
     "split_polyline",

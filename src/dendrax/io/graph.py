@@ -1,0 +1,223 @@
+"""The graph backend (networkx, optional): SWC graphs, compartment graphs and modules.
+
+* :func:`to_swc_graph`: SWC file -> ``nx.DiGraph`` of traced points (node attributes
+  ``id, type, x, y, z, r, p``; edge attribute ``l``, the distance in µm).
+* :func:`build_compartment_graph`: SWC graph -> compartment graph (Jaxley's rules).
+* :func:`to_graph`: module -> compartment graph; :func:`from_graph`: the reverse.
+
+A compartment graph has one node per compartment (``type="comp"``; attributes: every node
+column of the module, e.g. ``radius`` µm, ``length`` µm, ``area`` µm², ``v`` mV, plus
+``branch_index``, ``comp_index``, ``cell_index``, ``x, y, z`` µm, ``groups``) and one node per
+branching point (``type="branchpoint"``). Edges run proximal -> distal: compartment k -> k+1
+within a branch, parent's last compartment -> branchpoint -> children's first compartments.
+Graph attributes carry ``channels`` (mechanism objects), ``groups`` and ``xyzr`` (traced
+points per branch) so that ``from_graph(to_graph(m))`` rebuilds ``m`` exactly.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["build_compartment_graph", "from_graph", "to_graph", "to_swc_graph"]
+
+_INDEX = ("local_cell_index", "local_branch_index", "local_comp_index", "global_cell_index",
+          "global_branch_index", "global_comp_index")
+
+
+def _nx():
+    try:
+        import networkx as nx
+    except ImportError as err:  # pragma: no cover - depends on the environment
+        raise ImportError("the graph backend needs networkx: pip install 'dendrax[graph]'") from err
+    return nx
+
+
+def to_swc_graph(fname, num_lines: int | None = None):
+    """Read an SWC file (µm) into a directed graph of its points, parent -> child."""
+    from dendrax.morphology.swc_parse import parse_swc
+
+    nx = _nx()
+    path = Path(fname)
+    if num_lines is not None:
+        lines = path.read_text().splitlines()[:num_lines]
+        with tempfile.NamedTemporaryFile("w", suffix=".swc", delete=False) as f:
+            f.write("\n".join(lines) + "\n")
+        points = parse_swc(f.name, allow_multiple_roots=True)
+    else:
+        points = parse_swc(path, allow_multiple_roots=True)
+    g = nx.DiGraph()
+    for k in range(len(points.ids)):
+        x, y, z = (float(c) for c in points.xyz[k])
+        g.add_node(int(points.ids[k]), id=int(points.ids[k]), type=int(points.types[k]),
+                   x=x, y=y, z=z, r=float(points.radius[k]), p=int(points.parent_ids[k]))
+    child = np.flatnonzero(points.parent_index >= 0)
+    par = points.parent_index[child]
+    dist = np.linalg.norm(points.xyz[child] - points.xyz[par], axis=1)
+    for c, p, d in zip(child, par, dist, strict=True):
+        g.add_edge(int(points.ids[p]), int(points.ids[c]), l=float(d))
+    return g
+
+
+def build_compartment_graph(swc_graph, ncomp: int, root=None, min_radius=None, max_len=None,
+                            ignore_swc_tracing_interruptions: bool = True,
+                            relevant_type_ids=None):
+    """Compartmentalize an SWC graph (from :func:`to_swc_graph`) into a compartment graph.
+
+    ``root`` is accepted for Jaxley compatibility; the traversal root follows Jaxley's rule
+    (lowest id with at most one neighbour).
+    """
+    from dendrax.io.swc import read_swc
+
+    lines = []
+    for node, a in swc_graph.nodes(data=True):
+        parents = list(swc_graph.predecessors(node))
+        p = parents[0] if parents else -1
+        xyzr = " ".join(f"{a[k]:.17g}" for k in "xyzr")
+        lines.append(f"{node} {a.get('type', 0)} {xyzr} {p}")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "graph.swc"
+        path.write_text("\n".join(lines) + "\n")
+        cell = read_swc(path, ncomp, max_branch_len=max_len, min_radius=min_radius,
+                        ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
+                        relevant_type_ids=relevant_type_ids)
+    return to_graph(cell)
+
+
+def to_graph(module, synapses: bool = False, channels: bool = False):
+    """The compartment graph of ``module`` (its base module); see the module docstring."""
+    from dendrax.morphology.layout import compartment_centers
+
+    nx = _nx()
+    base = module.base
+    if synapses and base._edges and len(next(iter(base._edges.values()))):
+        raise NotImplementedError("to_graph(synapses=True) is not supported yet.")
+    nodes = base._nodes
+    n = int(base._ncomp_per_branch.sum())
+    centers = compartment_centers(base)
+    g = nx.DiGraph()
+    g.graph.update(channels=list(base._channels), groups=list(base._groups),
+                   xyzr=[np.array(x, copy=True) for x in base._xyzr],
+                   frustum=base._frustum.copy(), module_type=type(base).__name__)
+    cols = [k for k in nodes if k not in _INDEX]
+    for i in range(n):
+        attrs = {k: nodes[k][i].item() if hasattr(nodes[k][i], "item") else nodes[k][i]
+                 for k in cols}
+        attrs.update(type="comp", branch_index=int(nodes["global_branch_index"][i]),
+                     comp_index=int(nodes["local_comp_index"][i]),
+                     cell_index=int(nodes["global_cell_index"][i]),
+                     x=float(centers[i, 0]), y=float(centers[i, 1]), z=float(centers[i, 2]),
+                     groups=[grp for grp in base._groups if nodes[grp][i]])
+        g.add_node(i, **attrs)
+    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    branch = nodes["global_branch_index"]
+    for i in np.flatnonzero(branch[1:] == branch[:-1]):
+        g.add_edge(int(i), int(i) + 1, type="inter_branch")
+    bp = n
+    for b in range(len(base._ncomp_per_branch)):
+        kids = np.flatnonzero(base._branch_parents == b)
+        if kids.size:
+            end = np.asarray(base._xyzr[b])[-1] if b < len(base._xyzr) else np.full(4, np.nan)
+            g.add_node(bp, type="branchpoint", x=float(end[0]), y=float(end[1]),
+                       z=float(end[2]))
+            g.add_edge(int(off[b + 1] - 1), bp, type="branch_to_branchpoint")
+            for k in kids:
+                g.add_edge(bp, int(off[k]), type="branchpoint_to_branch")
+            bp += 1
+    return g
+
+
+def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
+               traverse_for_solve_order: bool = True):
+    """Build a Cell (or Network, for several ``cell_index`` values) from a compartment graph.
+
+    Compartment nodes need ``branch_index`` and ``comp_index``, and ``length`` and
+    ``radius`` (µm) unless they carry the full node columns written by :func:`to_graph`.
+    """
+    from dendrax.modules.cell import Cell
+    from dendrax.modules.network import Network
+    from dendrax.modules.tables import cylinder_geometry, single_compartment_nodes
+
+    g = comp_graph
+    comps = [(v, a) for v, a in g.nodes(data=True) if a.get("type", "comp") == "comp"]
+    if not comps:
+        raise ValueError("from_graph: the graph has no compartment nodes.")
+    for v, a in comps:
+        if "branch_index" not in a or "comp_index" not in a:
+            raise ValueError(f"from_graph: node {v} lacks 'branch_index'/'comp_index'.")
+    comps.sort(key=lambda va: (va[1]["branch_index"], va[1]["comp_index"]))
+    order = {v: i for i, (v, _) in enumerate(comps)}
+    branch = np.array([a["branch_index"] for _, a in comps])
+    uniq, ncomp = np.unique(branch, return_counts=True)
+    bmap = {b: k for k, b in enumerate(uniq)}
+    n_b = len(uniq)
+    parents = np.full(n_b, -1)
+
+    def comp_pred(v):  # nearest compartment upstream of v, through a branchpoint
+        for u in g.predecessors(v):
+            if u in order:
+                return u
+            for w in g.predecessors(u):
+                if w in order:
+                    return w
+        return None
+
+    for v, a in comps:
+        if a["comp_index"] == 0:
+            u = comp_pred(v)
+            if u is not None:
+                parents[bmap[a["branch_index"]]] = bmap[g.nodes[u]["branch_index"]]
+    cell_of = np.array([a.get("cell_index", 0) for _, a in comps])
+    branch_cell = cell_of[np.concatenate([[0], np.cumsum(ncomp)[:-1]])]
+    defaults = single_compartment_nodes()
+    skip = set(_INDEX) | {"type", "branch_index", "comp_index", "cell_index", "groups",
+                          "x", "y", "z", "xyzr"}
+    keys = []
+    for _, a in comps:
+        keys.extend(k for k in a if k not in skip and k not in keys)
+    nodes = {}
+    for k in keys:
+        vals = [a.get(k, np.nan) for _, a in comps]
+        nodes[k] = np.asarray(vals, dtype=bool if isinstance(vals[0], (bool, np.bool_)) else float)
+    for k, v in defaults.items():
+        if k not in nodes and k not in _INDEX:
+            nodes[k] = np.full(len(comps), v[0])
+    if "area" not in {k for _, a in comps for k in a}:
+        nodes.update(cylinder_geometry(nodes["radius"], nodes["length"]))
+    groups = list(g.graph.get("groups", []))
+    if assign_groups and not groups:
+        names = sorted({grp for _, a in comps for grp in a.get("groups", [])})
+        for grp in names:
+            nodes[grp] = np.array([grp in a.get("groups", []) for _, a in comps])
+        groups = names
+    for grp in groups:
+        nodes[grp] = nodes[grp].astype(bool)
+    channels = list(g.graph.get("channels", []))
+    for ch in channels:
+        nodes[ch.name] = nodes[ch.name].astype(bool)
+    xyzr = g.graph.get("xyzr") or [np.full((1, 4), np.nan) for _ in range(n_b)]
+    frustum = g.graph.get("frustum")
+    cell = Cell.__new__(Cell)
+    cell._init_base(nodes, parents, ncomp, np.zeros(n_b, np.int64))
+    cell._channels, cell._groups = channels, groups
+    cell._xyzr = [np.array(x, copy=True) for x in xyzr]
+    if frustum is not None:
+        cell._frustum = np.asarray(frustum, bool).copy()
+    from dendrax.modules.tables import index_columns
+
+    if np.unique(branch_cell).size > 1:  # several cells: split into a network
+        cells = []
+        for c in np.unique(branch_cell):
+            keep = np.flatnonzero(branch_cell == c)
+            sub = g.subgraph([v for v, a in comps if a.get("cell_index", 0) == c]).copy()
+            sub.graph.update(g.graph, xyzr=[xyzr[k] for k in keep],
+                             frustum=None if frustum is None else
+                             np.asarray(frustum)[np.isin(branch, uniq[keep])])
+            for v in sub.nodes:
+                sub.nodes[v]["cell_index"] = 0
+            cells.append(from_graph(sub, assign_groups, solve_root, traverse_for_solve_order))
+        return Network(cells)
+    cell._nodes.update(index_columns(ncomp, np.zeros(n_b, np.int64)))
+    return cell

@@ -1,0 +1,239 @@
+"""Editing compartmentalized cells: ``set_ncomp``, ``morph_delete``, ``morph_connect``.
+
+All functions work on the columnar node table of a base module (one row per compartment,
+branches contiguous, proximal to distal) and rebuild it with numpy; nothing loops over
+compartments. Units: µm, µm², µm³, Ω·cm, µF/cm², Hz.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dendrax.modules.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
+
+from .geometry import polyline_compartments
+
+__all__ = ["d_lambda_ncomp", "morph_connect", "morph_delete", "set_branch_ncomp"]
+
+_HOMOGENEOUS = ("length", "capacitance", "axial_resistivity")
+
+
+def d_lambda_ncomp(length, radius, axial_resistivity, capacitance, frequency=100.0,
+                   d_lambda=0.1):
+    """Odd number of compartments by NEURON's d_lambda rule.
+
+    ``λ_f = 1e5·sqrt(d / (4π f Ra cm))`` (µm, d = 2·radius in µm) and
+    ``ncomp = int((L / (d_lambda·λ_f) + 0.9) / 2)·2 + 1``.
+
+    Args:
+        length: branch length L (µm); scalars or arrays broadcast.
+        radius: branch radius (µm).
+        axial_resistivity: Ra (Ω·cm).
+        capacitance: cm (µF/cm²).
+        frequency: f (Hz), default 100.
+        d_lambda: fraction of λ_f per compartment, default 0.1.
+
+    Returns:
+        int or int array, compartments per branch (odd, ≥ 1).
+    """
+    length, radius = np.asarray(length, float), np.asarray(radius, float)
+    if np.any(length <= 0) or np.any(radius <= 0):
+        raise ValueError("d_lambda_ncomp needs length > 0 µm and radius > 0 µm")
+    lam = 1e5 * np.sqrt(2.0 * radius / (4.0 * np.pi * frequency * axial_resistivity * capacitance))
+    n = ((length / (d_lambda * lam) + 0.9) / 2.0).astype(int) * 2 + 1
+    return int(n) if n.ndim == 0 else n
+
+
+def _check_no_inputs(base, what: str) -> None:
+    for attr, name in (("_recordings", "recordings"), ("_stimuli", "stimuli"),
+                       ("_clamps", "clamps"), ("_trainables", "trainable parameters")):
+        if getattr(base, attr):
+            raise ValueError(
+                f"{what} is not allowed on a module with {name}; delete them first "
+                "(delete_recordings / delete_stimuli / delete_trainables) and add them after."
+            )
+    if base._edges and len(next(iter(base._edges.values()))):
+        raise ValueError(f"{what} is not allowed on a module with synapses.")
+
+
+def _rebuild(base, nodes, parents, ncomp, branch_cell, xyzr, frustum) -> None:
+    """Replace the tables of ``base`` in place (index columns are recomputed)."""
+    nodes.update(index_columns(ncomp, branch_cell))
+    base._nodes = nodes
+    base._branch_parents = np.asarray(parents, np.int64)
+    base._ncomp_per_branch = np.asarray(ncomp, np.int64)
+    base._branch_cell = np.asarray(branch_cell, np.int64)
+    base._xyzr = list(xyzr)
+    base._frustum = np.asarray(frustum, bool)
+    base._structure_changed()
+
+
+def _traced(xyzr: np.ndarray) -> bool:
+    return xyzr is not None and len(xyzr) > 0 and bool(np.all(np.isfinite(xyzr)))
+
+
+def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
+    """Change the number of compartments of the single branch in ``view`` (in place).
+
+    New compartments take the average of the old rows; length is the branch length split
+    equally. For SWC branches (traced ``xyzr``), radius, area, volume and resistive loads
+    are recomputed from the traced points split at equal path length (radius clamped at
+    ``min_radius`` µm); otherwise they are cylinders of the mean radius.
+
+    Raises:
+        ValueError: on networks, views of several branches, modules with recordings,
+            stimuli, clamps, trainables or synapses, or inhomogeneous branches.
+    """
+    base = view.base
+    if isinstance(ncomp, bool) or int(ncomp) != ncomp or ncomp < 1:
+        raise ValueError(f"ncomp must be a positive integer; got {ncomp!r}.")
+    ncomp = int(ncomp)
+    if base._level == "network":
+        raise ValueError("set_ncomp is not allowed on networks; call it on the cells first.")
+    branches = np.unique(view._col("global_branch_index"))
+    if branches.size != 1:
+        raise ValueError(
+            f"set_ncomp changes one branch at a time ({branches.size} in view); use "
+            "cell.branch(i).set_ncomp(n)."
+        )
+    _check_no_inputs(base, "set_ncomp")
+    b = int(branches[0])
+    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    rows = np.arange(off[b], off[b + 1])
+    old = base._nodes
+    traced = bool(base._frustum[rows].any()) and b < len(base._xyzr) and _traced(base._xyzr[b])
+    for key in _HOMOGENEOUS + (() if traced else ("radius",)):
+        vals = old[key][rows]
+        if not np.allclose(vals, vals[0], rtol=1e-10, atol=0.0):
+            raise ValueError(
+                f"set_ncomp needs a branch with one value of {key!r}; got {np.unique(vals)}."
+                + (" (radius may vary only for SWC branches with traced points)"
+                   if key == "radius" else "")
+            )
+    new = {}
+    for key, col in old.items():
+        if key in INDEX_COLUMNS:
+            value = np.zeros(ncomp, col.dtype)
+        elif col.dtype == bool or not np.issubdtype(col.dtype, np.number):
+            if np.any(col[rows] != col[rows][0]):
+                raise ValueError(f"set_ncomp needs {key!r} to be the same in the whole branch.")
+            value = np.full(ncomp, col[rows][0], col.dtype)
+        else:
+            value = np.full(ncomp, np.mean(col[rows]), col.dtype)
+        new[key] = value
+    total = float(old["length"][rows].sum())
+    new["length"] = np.full(ncomp, total / ncomp)
+    if traced:
+        pts = np.asarray(base._xyzr[b], float)
+        geo = polyline_compartments(pts, np.array([0, len(pts)]), np.array([ncomp]))
+        radius = geo["radius"]
+        if min_radius is not None:
+            radius = np.maximum(radius, min_radius)
+        new["radius"] = radius
+        for key in ("area", "volume", "resistive_load_in", "resistive_load_out"):
+            new[key] = geo[key]
+    else:
+        new.update(cylinder_geometry(new["radius"], new["length"]))
+    nodes = {k: np.concatenate([v[: off[b]], new[k], v[off[b + 1]:]]) for k, v in old.items()}
+    n_per = base._ncomp_per_branch.copy()
+    n_per[b] = ncomp
+    frustum = np.concatenate([base._frustum[: off[b]], np.full(ncomp, traced),
+                              base._frustum[off[b + 1]:]])
+    _rebuild(base, nodes, base._branch_parents, n_per, base._branch_cell, base._xyzr, frustum)
+
+
+def _cell_parts(cell):
+    """Node rows, parents, ncomp, xyzr, frustum of a base Cell (copies)."""
+    return ({k: v.copy() for k, v in cell._nodes.items()}, cell._branch_parents.copy(),
+            cell._ncomp_per_branch.copy(), [np.asarray(x).copy() for x in cell._xyzr],
+            cell._frustum.copy())
+
+
+def _new_cell(template, nodes, parents, ncomp, xyzr, frustum, channels, groups):
+    import copy
+
+    cell = copy.copy(template)  # keeps the class; every table is replaced below
+    cell.base = cell
+    cell._channels, cell._groups = list(channels), list(groups)
+    cell._synapses, cell._edges = [], {}
+    cell._recordings, cell._stimuli, cell._clamps, cell._trainables = [], [], [], []
+    cell._version, cell._sim_cache, cell._scope = 0, None, "local"
+    cell._edge_inds = np.zeros(0, np.int64)
+    cell.__dict__.pop("_jit_cache", None)
+    _rebuild(cell, nodes, parents, ncomp, np.zeros(len(ncomp), np.int64), xyzr, frustum)
+    return cell
+
+
+def morph_delete(view):
+    """A new Cell without the branches in ``view`` (whole branches are deleted).
+
+    Every child of a deleted branch must be deleted too (select the subtree, e.g.
+    ``cell.apical``). Allowed on Cells without recordings, stimuli or trainables.
+    """
+    base = view.base
+    if base._level != "cell":
+        raise ValueError(f"morph_delete works on Cells only, got a {type(base).__name__}.")
+    _check_no_inputs(base, "morph_delete")
+    drop = np.zeros(len(base._ncomp_per_branch), bool)
+    drop[np.unique(view._col("global_branch_index"))] = True
+    if drop.all():
+        raise ValueError("morph_delete would delete every branch of the cell.")
+    parents = base._branch_parents
+    orphan = np.flatnonzero(~drop & (parents >= 0) & drop[np.maximum(parents, 0)])
+    if orphan.size:
+        raise ValueError(
+            f"branch {int(orphan[0])} would lose its parent {int(parents[orphan[0]])}; "
+            "delete whole subtrees (include the children in the view)."
+        )
+    if drop[0]:
+        raise ValueError("the root branch (0) cannot be deleted while branches remain.")
+    keep = np.flatnonzero(~drop)
+    nodes, _, ncomp, xyzr, frustum = _cell_parts(base)
+    rows = np.flatnonzero(np.repeat(~drop, ncomp))
+    new_index = np.full(len(drop), -1)
+    new_index[keep] = np.arange(keep.size)
+    new_parents = np.where(parents[keep] >= 0, new_index[np.maximum(parents[keep], 0)], -1)
+    nodes = {k: v[rows] for k, v in nodes.items()}
+    return _new_cell(base, nodes, new_parents, ncomp[keep], [xyzr[i] for i in keep],
+                     frustum[rows], base._channels, base._groups)
+
+
+def morph_connect(view1, view2):
+    """A new Cell: the cell of ``view2`` attached to the cell of ``view1``.
+
+    ``view1`` is ``cell1.branch(i).loc(1.0)`` (distal end of branch i) or
+    ``cell1.branch(i).loc(0.0)`` of a non-root branch (its proximal branchpoint);
+    ``view2`` is ``cell2.branch(0).loc(0.0)`` (the root of cell 2, which becomes a child).
+    With one compartment per branch, ``view1`` is taken as the distal end.
+    """
+    a, b = view1.base, view2.base
+    for m in (a, b):
+        if m._level != "cell":
+            raise ValueError(f"morph_connect joins Cells, got a {type(m).__name__}.")
+        _check_no_inputs(m, "morph_connect")
+    for v in (view1, view2):
+        if np.unique(v._inds).size != 1:
+            raise ValueError("morph_connect needs views of one compartment: branch(i).loc(x).")
+    br1 = int(view1._col("global_branch_index")[0])
+    comp1 = int(view1._col("local_comp_index")[0])
+    if comp1 == a._ncomp_per_branch[br1] - 1:
+        attach = br1
+    elif comp1 == 0 and a._branch_parents[br1] >= 0:
+        attach = int(a._branch_parents[br1])
+    else:
+        raise ValueError("view1 must be branch(i).loc(1.0), or loc(0.0) of a non-root branch.")
+    if int(view2._col("global_branch_index")[0]) != 0 or int(view2._col("local_comp_index")[0]):
+        raise ValueError("view2 must be the root of its cell: cell2.branch(0).loc(0.0).")
+    n1, p1, c1, x1, f1 = _cell_parts(a)
+    n2, p2, c2, x2, f2 = _cell_parts(b)
+    p2 = np.where(p2 >= 0, p2 + len(c1), -1)
+    p2[0] = attach
+    from dendrax.modules.tables import concat_nodes
+
+    groups = list(a._groups) + [g for g in b._groups if g not in a._groups]
+    channels = list(a._channels) + [c for c in b._channels if c.name not in a._channel_names()]
+    nodes = concat_nodes([n1, n2])
+    for g in groups + [c.name for c in channels]:  # absent bool columns are False
+        nodes[g] = nodes[g].astype(bool)
+    return _new_cell(a, nodes, np.concatenate([p1, p2]), np.concatenate([c1, c2]), x1 + x2,
+                     np.concatenate([f1, f2]), channels, groups)

@@ -1,0 +1,142 @@
+"""Coordinates of compartments: layout of from-scratch cells, centers, distances (µm).
+
+Branch ``b`` of a base module has traced points ``base._xyzr[b]`` ((n, 4) x, y, z, r). Cells
+built from scratch have NaN points until :func:`compute_xyz` lays them out in the xy-plane.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "compartment_centers",
+    "compute_xyz",
+    "distance_direct",
+    "distance_pathwise",
+]
+
+
+def _branch_lengths(base) -> np.ndarray:
+    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    return np.add.reduceat(base._nodes["length"], off[:-1])
+
+
+def compute_xyz(base, branch_indices=None) -> None:
+    """Lay out branches without traced points as straight lines in the xy-plane (in place).
+
+    Roots start at the origin along +x; the children of a branch fan out over ±45° around
+    its direction, equally spaced. The radius column is the mean compartment radius (µm).
+    """
+    n_b = len(base._ncomp_per_branch)
+    lengths = _branch_lengths(base)
+    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    radius = np.add.reduceat(base._nodes["radius"], off[:-1]) / base._ncomp_per_branch
+    parents = base._branch_parents
+    angle = np.zeros(n_b)
+    end = np.zeros((n_b, 3))
+    start = np.zeros((n_b, 3))
+    children = [np.flatnonzero(parents == b) for b in range(n_b)]
+    todo = [b for b in range(n_b) if parents[b] < 0]
+    while todo:
+        b = todo.pop()
+        p = parents[b]
+        if p >= 0:
+            start[b] = end[p]
+        end[b] = start[b] + lengths[b] * np.array([np.cos(angle[b]), np.sin(angle[b]), 0.0])
+        kids = children[b]
+        if kids.size:
+            spread = np.linspace(-np.pi / 4, np.pi / 4, kids.size) if kids.size > 1 else [0.0]
+            angle[kids] = angle[b] + np.asarray(spread)
+            todo.extend(kids.tolist())
+    xyzr = list(base._xyzr) + [None] * (n_b - len(base._xyzr))
+    which = range(n_b) if branch_indices is None else np.atleast_1d(branch_indices)
+    for b in which:
+        if xyzr[b] is None or not np.all(np.isfinite(xyzr[b])):
+            xyzr[b] = np.array([[*start[b], radius[b]], [*end[b], radius[b]]])
+    base._xyzr = xyzr
+
+
+def compartment_centers(base) -> np.ndarray:
+    """(n_comps, 3) centers of all compartments: points at path fraction (k + 0.5)/ncomp of
+    each branch's traced polyline (NaN where a branch has no traced points)."""
+    ncomp = base._ncomp_per_branch
+    out = np.full((int(ncomp.sum()), 3), np.nan)
+    off = np.concatenate([[0], np.cumsum(ncomp)])
+    for b, n in enumerate(ncomp):
+        pts = base._xyzr[b] if b < len(base._xyzr) else None
+        if pts is None or not np.all(np.isfinite(pts)):
+            continue
+        xyz = np.asarray(pts, float)[:, :3]
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
+        frac = (np.arange(n) + 0.5) / n
+        if cum[-1] <= 0:
+            out[off[b]:off[b + 1]] = xyz[0]
+            continue
+        out[off[b]:off[b + 1]] = np.column_stack(
+            [np.interp(frac * cum[-1], cum, xyz[:, d]) for d in range(3)]
+        )
+    return out
+
+
+def _centers(view) -> np.ndarray:
+    nodes = view.base._nodes
+    if all(k in nodes for k in "xyz") and np.isfinite(nodes["x"]).all():
+        return np.column_stack([nodes[k] for k in "xyz"])
+    centers = compartment_centers(view.base)
+    if not np.isfinite(centers).all():
+        compute_xyz(view.base)
+        centers = compartment_centers(view.base)
+    return centers
+
+
+def _single_start(start_view) -> int:
+    inds = np.unique(start_view._inds)
+    if inds.size != 1:
+        raise ValueError(f"the start view must hold one compartment, got {inds.size}.")
+    return int(inds[0])
+
+
+def distance_direct(start_view, endpoints) -> np.ndarray:
+    """Euclidean distance (µm) from the center of the one compartment in ``start_view`` to
+    the centers of the compartments of ``endpoints`` (a view); shape (n_endpoints,)."""
+    start = _single_start(start_view)
+    centers = _centers(start_view)
+    return np.linalg.norm(centers[endpoints._inds] - centers[start], axis=1)
+
+
+def _compartment_graph(base):
+    """Sparse symmetric graph of compartments; edge weight (l_a + l_b)/2 (µm)."""
+    from scipy.sparse import coo_matrix
+
+    ncomp = base._ncomp_per_branch
+    off = np.concatenate([[0], np.cumsum(ncomp)])
+    length = base._nodes["length"]
+    n = int(off[-1])
+    branch = np.repeat(np.arange(len(ncomp)), ncomp)
+    a = np.flatnonzero(branch[1:] == branch[:-1])
+    rows, cols = [a], [a + 1]
+    for b in range(len(ncomp)):  # each branchpoint: parent's last comp and children's first
+        kids = np.flatnonzero(base._branch_parents == b)
+        if kids.size:
+            members = np.concatenate([[off[b + 1] - 1], off[kids]])
+            i, j = np.triu_indices(members.size, 1)
+            rows.append(members[i])
+            cols.append(members[j])
+    r, c = np.concatenate(rows), np.concatenate(cols)
+    w = 0.5 * (length[r] + length[c])
+    return coo_matrix((np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))),
+                      shape=(n, n)).tocsr()
+
+
+def distance_pathwise(start_view, endpoints) -> np.ndarray:
+    """Path length (µm) along the tree from the center of the one compartment in
+    ``start_view`` to the centers of the compartments of ``endpoints``; (n_endpoints,).
+
+    Neighbouring compartments are ``(l_a + l_b)/2`` apart (also across branchpoints).
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    start = _single_start(start_view)
+    base = start_view.base
+    dist = dijkstra(_compartment_graph(base), indices=start)
+    return dist[endpoints._inds]
