@@ -1,6 +1,12 @@
 """dendrax: a differentiable simulator of biophysical neurons on JAX (Jaxley-compatible API)."""
 
-from dendrax import channels, solver_gate
+from dendrax import channels, nn, optimize, solver_gate, synapses, training
+from dendrax.connect import (  # `jx.connect` is the function, as in Jaxley
+    connect,
+    connectivity_matrix_connect,
+    fully_connect,
+    sparse_connect,
+)
 from dendrax.integrate import integrate
 from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
@@ -20,5 +26,13 @@ __all__ = [
     "step_current",
     "datapoint_to_step_currents",
     "channels",
+    "nn",
+    "optimize",
+    "training",
     "solver_gate",
+    "synapses",
+    "connect",
+    "fully_connect",
+    "sparse_connect",
+    "connectivity_matrix_connect",
 ]

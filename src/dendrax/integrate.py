@@ -16,6 +16,7 @@ from dendrax.simulator.run import (
     node_table_values,
 )
 from dendrax.simulator.structure import compile_structure
+from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
@@ -37,8 +38,9 @@ def add_stimuli(module, data_stimuli=None):
         return None
     lengths = {int(s.shape[1]) for _, s in entries}
     t_len = max(lengths)
-    padded = [jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1])))
-              for _, s in entries]
+    padded = [
+        jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1]))) for _, s in entries
+    ]
     inds = np.concatenate([np.asarray(r) for r, _ in entries])
     return inds, jnp.concatenate(padded, axis=0)
 
@@ -55,6 +57,13 @@ def add_clamps(module, data_clamps=None):
         values = jnp.concatenate([jnp.asarray(s, dtype=float)[:, :t_len] for _, _, s in items])
         out[state] = (items[0][0], inds, values)
     return out
+
+
+def _delay_plan(module, structure, delta_t):
+    """The ring-buffer plan of the synaptic delays (None without delays)."""
+    if structure.n_edges == 0:
+        return None
+    return make_delay_plan(structure, module.base._edges["delay"], delta_t)
 
 
 def _recording_plan(module):
@@ -88,8 +97,9 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
     padded = jax.tree_util.tree_map(
         lambda x: jnp.concatenate([x, jnp.zeros((total - n_steps,) + x.shape[1:], x.dtype)]), xs
     )
-    final, ys = nested_checkpoint_scan(step_body, init, padded, length=total,
-                                       nested_lengths=lengths)
+    final, ys = nested_checkpoint_scan(
+        step_body, init, padded, length=total, nested_lengths=lengths
+    )
     # Steps past n_steps only pad; the returned final state is that of the padded run,
     # so recompute it is unnecessary when total == n_steps (the common case).
     ys = jax.tree_util.tree_map(lambda y: y[:n_steps], ys)
@@ -153,22 +163,25 @@ def integrate(
     if stimuli is not None:
         inds, series = stimuli
         t_len = series.shape[1]
-        series = series[:, :n_steps] if t_len >= n_steps else jnp.pad(series, ((0, 0), (0, n_steps - t_len)))
+        series = (
+            series[:, :n_steps]
+            if t_len >= n_steps
+            else jnp.pad(series, ((0, 0), (0, n_steps - t_len)))
+        )
         xs["i"] = series.T
         externals_static["i"] = inds
-    for state, (kind, inds, values) in clamps.items():
+    for state, (_kind, inds, values) in clamps.items():
         if values.shape[1] < n_steps:
             raise ValueError(
                 f"The clamp of {state!r} has {values.shape[1]} time points but the simulation "
                 f"runs {n_steps} steps; make it at least that long."
             )
-        if kind != "node":
-            raise NotImplementedError("Clamps of synapse states need synapse support.")
         xs[state] = values[:, :n_steps].T
         externals_static[state] = inds
 
-    params = [] if params is None else params
-    check_params_structure(module.base, params)
+    delay_plan = _delay_plan(module, structure, delta_t)
+    if params is not None:  # None: the tables' values are used, as in Jaxley
+        check_params_structure(module.base, params)
     param_state = list(param_state or [])
     dynamic = {
         "params": params,
@@ -178,19 +191,37 @@ def integrate(
         "all_states": all_states,
     }
     static_key = (
-        id(structure), tuple((s, r.tobytes()) for s, r in gathers), order.tobytes(),
+        id(structure),
+        tuple((s, r.tobytes()) for s, r in gathers),
+        order.tobytes(),
         tuple((k, v.tobytes()) for k, v in externals_static.items()),
         tuple((item["key"], np.asarray(item["indices"]).tobytes()) for item in param_state),
         effective_frustum(module.base, param_state).tobytes(),
-        solver, n_steps, None if checkpoint_lengths is None else tuple(checkpoint_lengths),
+        solver,
+        n_steps,
+        None if checkpoint_lengths is None else tuple(checkpoint_lengths),
         float(delta_t) if not isinstance(delta_t, jax.core.Tracer) else None,
-        all_states is None, return_states,
+        all_states is None,
+        return_states,
+        None if delay_plan is None else delay_plan.key(),
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
-    if static_key[-3] is None or static_key not in cache:
-        run = _make_runner(module, structure, gathers, order, externals_static, param_state,
-                           solver, n_steps, checkpoint_lengths, delta_t, return_states)
-        if static_key[-3] is None:
+    if static_key[-4] is None or static_key not in cache:
+        run = _make_runner(
+            module,
+            structure,
+            gathers,
+            order,
+            externals_static,
+            param_state,
+            solver,
+            n_steps,
+            checkpoint_lengths,
+            delta_t,
+            return_states,
+            delay_plan,
+        )
+        if static_key[-4] is None:
             return run(dynamic)
         if len(cache) > 32:
             cache.clear()
@@ -198,9 +229,21 @@ def integrate(
     return cache[static_key](dynamic)
 
 
-def _make_runner(module, structure, gathers, order, externals_static, param_state, solver,
-                 n_steps, checkpoint_lengths, delta_t, return_states):
-    step = make_step(structure, solver)
+def _make_runner(
+    module,
+    structure,
+    gathers,
+    order,
+    externals_static,
+    param_state,
+    solver,
+    n_steps,
+    checkpoint_lengths,
+    delta_t,
+    return_states,
+    delay_plan=None,
+):
+    step = make_step(structure, solver, delay_plan)
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
 
     def record(states):
@@ -212,8 +255,13 @@ def _make_runner(module, structure, gathers, order, externals_static, param_stat
             for (k, i), v in zip(keys_and_inds, dynamic["param_vals"], strict=True)
         ]
         states, all_params = initial_values(
-            module, structure, dynamic["params"], pstate, dynamic["all_states"],
+            module,
+            structure,
+            dynamic["params"],
+            pstate,
+            dynamic["all_states"],
             node_values=dynamic["nodes"],
+            delay_plan=delay_plan,
         )
 
         def body(carry, x):
@@ -242,14 +290,19 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
     solver = resolve_solver(solver)
     resolve_voltage_solver(voltage_solver)
     structure = compile_structure(module)
-    step = make_step(structure, solver)
+    steps = {}
 
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
-        return initial_values(module, structure, params, param_state, all_states)
+        plan = _delay_plan(module, structure, delta_t)
+        return initial_values(module, structure, params, param_state, all_states, delay_plan=plan)
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
+        plan = _delay_plan(module, structure, delta_t)
+        key = None if plan is None else plan.key()
+        if key not in steps:
+            steps[key] = make_step(structure, solver, plan)
         external_inds = external_inds or {}
         merged = {name: (external_inds[name], values) for name, values in externals.items()}
-        return step(dict(all_states), all_params, merged, delta_t)
+        return steps[key](dict(all_states), all_params, merged, delta_t)
 
     return init_fn, step_fn

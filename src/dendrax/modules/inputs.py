@@ -149,15 +149,38 @@ class InputsMixin:
                 kept.append((rows[keep], series[keep]))
         base._stimuli = kept
 
+    def _external_entries(self):
+        """{name: [(rows (k,), series (k, T)), ...]}: stimuli under "i", clamps by state."""
+        out = {}
+        for rows, series in self.base._stimuli:
+            out.setdefault("i", []).append((rows, series))
+        for state, _, rows, series in self.base._clamps:
+            out.setdefault(state, []).append((rows, series))
+        return out
+
     @property
     def externals(self):
-        """Stimuli and clamps as {state: (n, T) array} (current stimuli under "i")."""
+        """Stimuli and clamps as {name: (n, T) array}: currents (nA) under "i", clamps by state.
+
+        Rows line up with `external_inds`; stimuli of different lengths are zero-padded to
+        the longest, clamps are cut to the shortest (as `integrate` does).
+        """
         out = {}
-        if self.base._stimuli:
-            out["i"] = [s for _, s in self.base._stimuli]
-        for state, _, _, series in self.base._clamps:
-            out.setdefault(state, []).append(series)
+        for name, items in self._external_entries().items():
+            lengths = [s.shape[1] for _, s in items]
+            t_len = max(lengths) if name == "i" else min(lengths)
+            out[name] = np.concatenate(
+                [np.pad(s, ((0, 0), (0, max(t_len - s.shape[1], 0))))[:, :t_len] for _, s in items]
+            )
         return out
+
+    @property
+    def external_inds(self):
+        """{name: (n,) int array}: compartment (or synapse) rows of each row of `externals`."""
+        return {
+            name: np.concatenate([np.asarray(r, dtype=np.int64) for r, _ in items])
+            for name, items in self._external_entries().items()
+        }
 
     # --------------------------------------------------------------- clamps
     def clamp(self, state_name: str, state_array, verbose: bool = True) -> None:

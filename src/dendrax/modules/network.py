@@ -14,6 +14,11 @@ __all__ = ["Network"]
 class Network(Module):
     """Several cells, later connected by synapses (`dendrax.connect`).
 
+    Synapses are rows of the edge table (`net.edges`, one per synapse: pre/post compartment,
+    type, parameters, states, `delay` in ms). Select them with `net.select(edges=...)`,
+    `net.edge(...)` or `net.<SynapseName>`; `set`, `make_trainable`, `record` and `clamp`
+    then act per synapse.
+
     Args:
         cells: list of Cells (copied into the network's tables).
         vectorize_cells: accepted for Jaxley compatibility; cells are always solved

@@ -60,7 +60,8 @@ class ParametersMixin:
                 raise ValueError(f"No synapses in view to set {key!r} on.")
             vals = validate_values(key, self._value_array(key, val, rows.size))
             if key == "delay" and np.any(vals < 0):
-                raise ValueError(f"Synaptic delays must be >= 0 ms; got {vals[vals < 0][:5].tolist()}.")
+                bad = vals[vals < 0][:5].tolist()
+                raise ValueError(f"Synaptic delays must be >= 0 ms; got {bad}.")
             present = ~np.isnan(base._edges[key][rows])
             base._edges[key][rows[present]] = vals[present]
             return

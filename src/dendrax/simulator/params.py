@@ -12,7 +12,10 @@ def check_params_structure(base, params) -> None:
     """Raise a clear error if `params` does not match `base.get_parameters()`."""
     trainables = base._trainables
     if not isinstance(params, (list, tuple)):
-        raise TypeError(f"params must be a list of dicts as returned by get_parameters(); got {type(params).__name__}.")
+        raise TypeError(
+            "params must be a list of dicts as returned by get_parameters(); got "
+            f"{type(params).__name__}."
+        )
     if len(params) != len(trainables):
         raise ValueError(
             f"params has {len(params)} entries but the module has {len(trainables)} trainables "
@@ -53,7 +56,11 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
             continue
         val = jnp.asarray(item["val"])
         rows = np.asarray(item["indices"]).reshape(-1)
-        values[key] = values[key].at[rows].set(jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape))
+        values[key] = (
+            values[key]
+            .at[rows]
+            .set(jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape))
+        )
     return values
 
 

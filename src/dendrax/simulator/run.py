@@ -14,6 +14,11 @@ from dendrax.simulator.step import (
     voltage_step,
 )
 from dendrax.simulator.structure import Structure
+from dendrax.simulator.synapse_step import (
+    initial_delay_buffer,
+    initial_synapse_currents,
+    synapse_step,
+)
 
 __all__ = ["initial_values", "make_step", "effective_frustum", "node_table_values"]
 
@@ -37,35 +42,63 @@ def effective_frustum(base, param_state) -> np.ndarray:
 
 
 def initial_values(
-    module, structure: Structure, params=None, param_state=None, all_states=None, node_values=None
+    module,
+    structure: Structure,
+    params=None,
+    param_state=None,
+    all_states=None,
+    node_values=None,
+    delay_plan=None,
 ):
     """Parameters (incl. derived geometry and axial coefficients) and initial states.
 
-    Returns `(states, all_params)`: dicts of jnp arrays. `all_params["axial"]` holds the
-    cable coefficients of `axial_coefficients`.
+    Returns `(states, all_params)`: dicts of jnp arrays, (n_comp,) for compartments and
+    (n_edges,) for synapse parameters/states/currents. `all_params["axial"]` holds the
+    cable coefficients of `axial_coefficients`. With a `delay_plan`, the states also hold
+    the delay ring buffer.
     """
     base = module.base
+    # As in Jaxley: without `params` (None), trainables are not applied (the tables' values
+    # are); an explicit list must match the trainables.
+    trainables = [] if params is None else base._trainables
     params = [] if params is None else params
-    check_params_structure(base, params)
+    if trainables:
+        check_params_structure(base, params)
     nodes = node_table_values(base, structure) if node_values is None else node_values
     raw = {k: _float(nodes[k]) for k in structure.node_param_names}
-    raw = apply_parameter_updates(raw, base._trainables, params, param_state, "node")
+    raw = apply_parameter_updates(raw, trainables, params, param_state, "node")
     _check_geometry(raw)
     geom = geometry(raw, effective_frustum(base, param_state))
     all_params = {**raw, **geom}
     all_params["axial"] = axial_coefficients(structure, all_params, geom)
+    edge_params = {k: _float(nodes[k]) for k in structure.edge_param_names}
+    edge_params = apply_parameter_updates(
+        edge_params, trainables, params, param_state, "edge"
+    )
+    all_params.update(edge_params)
     if all_states is None:
         states = {k: _float(nodes[k]) for k in structure.node_state_names}
-        states = apply_parameter_updates(states, base._trainables, params, param_state, "node")
+        states = apply_parameter_updates(states, trainables, params, param_state, "node")
         for name in structure.current_names:
             states[name] = jnp.zeros_like(states["v"])
         _, _, per_name = channel_currents(structure, states, all_params, geom, 0.025)
         states.update(per_name)
+        edge_states = {k: _float(nodes[k]) for k in structure.edge_state_names}
+        states.update(
+            apply_parameter_updates(edge_states, trainables, params, param_state, "edge")
+        )
+        states.update(initial_synapse_currents(structure, states, all_params, 0.025))
+        if delay_plan is not None:
+            states.update(initial_delay_buffer(delay_plan, states))
     else:
-        missing = set(structure.node_state_names) - set(all_states)
+        missing = set(structure.node_state_names + structure.edge_state_names) - set(all_states)
+        if delay_plan is not None and "__delay_buffer" not in all_states:
+            missing.add("__delay_buffer")
         if missing:
-            raise ValueError(f"all_states lacks the states {sorted(missing)}; pass the states "
-                             "returned by integrate(..., return_states=True).")
+            raise ValueError(
+                f"all_states lacks the states {sorted(missing)}; pass the states "
+                "returned by integrate(..., return_states=True)."
+            )
         states = dict(all_states)
     return states, all_params
 
@@ -73,7 +106,10 @@ def initial_values(
 def node_table_values(base, structure: Structure) -> dict:
     """The numeric node columns a simulation reads (parameters and states), as numpy."""
     names = structure.node_param_names + structure.node_state_names
-    return {k: base._nodes[k] for k in names}
+    values = {k: base._nodes[k] for k in names}
+    for k in structure.edge_param_names + structure.edge_state_names:
+        values[k] = base._edges[k]
+    return values
 
 
 def _check_geometry(raw):
@@ -86,14 +122,17 @@ def _check_geometry(raw):
         except Exception:  # traced values are checked by the user's transforms
             continue
         if np.any(~np.isfinite(arr)) or np.any(arr <= 0):
-            raise ValueError(f"{key!r} must be finite and > 0 everywhere; got {arr[(arr <= 0) | ~np.isfinite(arr)][:5].tolist()}.")
+            bad = arr[(arr <= 0) | ~np.isfinite(arr)][:5].tolist()
+            raise ValueError(f"{key!r} must be finite and > 0 everywhere; got {bad}.")
 
 
-def make_step(structure: Structure, solver: str):
+def make_step(structure: Structure, solver: str, delay_plan=None):
     """The pure one-step function `step(states, all_params, externals, delta_t)`.
 
     `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
-    `(inds (k,), values (k,))`.
+    `(inds (k,), values (k,))` (compartment rows, or edge rows for synapse states).
+    Order: channel states, synapse states, clamps, linearized channel and synaptic
+    currents, implicit voltage solve, voltage clamps.
     """
 
     def step(states, all_params, externals, delta_t):
@@ -104,14 +143,27 @@ def make_step(structure: Structure, solver: str):
                 states[name] = states[name].at[inds].set(values)
         current, slope, per_name = channel_currents(structure, states, all_params, geom, delta_t)
         states.update(per_name)
+        current, slope = current * _MA_TO_UA, slope * _MA_TO_UA
+        if structure.synapses:
+            states, syn_current, syn_slope = synapse_step(
+                structure, states, all_params, delta_t, delay_plan, externals
+            )
+            current, slope = current + syn_current, slope + syn_slope
         i_ext = jnp.zeros(structure.n_comp, dtype=states["v"].dtype)
         if "i" in externals:
             inds, amps = externals["i"]
             i_ext = i_ext.at[inds].add(amps)
         i_ext = i_ext * NA_PER_UM2_TO_UA_PER_CM2 / all_params["area"]
         v = voltage_step(
-            structure, solver, states["v"], current * _MA_TO_UA, slope * _MA_TO_UA, i_ext,
-            all_params["capacitance"], all_params["axial"], delta_t,
+            structure,
+            solver,
+            states["v"],
+            current,
+            slope,
+            i_ext,
+            all_params["capacitance"],
+            all_params["axial"],
+            delta_t,
         )
         if "v" in externals:
             inds, values = externals["v"]

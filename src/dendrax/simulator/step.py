@@ -68,11 +68,25 @@ def _call(group, method: str, states, params, v, dt):
     return fn(states, dt, v, params)
 
 
-_GEOMETRY_FOR_MECHANISMS = ("radius", "length", "axial_resistivity", "capacitance", "area", "volume")
+_GEOMETRY_FOR_MECHANISMS = (
+    "radius",
+    "length",
+    "axial_resistivity",
+    "capacitance",
+    "area",
+    "volume",
+)
 
 
-def mechanism_params(group, params: dict, geom: dict) -> dict:
+def mechanism_params(group, params: dict, geom: dict, states: dict | None = None) -> dict:
+    """Parameters (and geometry) of a mechanism's compartments.
+
+    A parameter that is also a state (e.g. `eCa`, written by a Nernst mechanism and read
+    by Ca channels) is read from `states`.
+    """
     merged = {**params, **geom}
+    if states is not None:
+        merged.update({k: states[k] for k in group.param_names if k in states})
     return _gather(group, merged, group.param_names + _GEOMETRY_FOR_MECHANISMS)
 
 
@@ -85,13 +99,19 @@ def update_channels(structure: Structure, states: dict, params: dict, geom: dict
     states = dict(states)
     for group in structure.channels:
         v = states["v"] if group.covers_all else states["v"][group.rows]
-        new = _call(group, "update_states", mechanism_states(group, states, structure.current_names),
-                    mechanism_params(group, params, geom), v, dt)
+        new = _call(
+            group,
+            "update_states",
+            mechanism_states(group, states, structure.current_names),
+            mechanism_params(group, params, geom, states),
+            v,
+            dt,
+        )
         for key, value in (new or {}).items():
             if key not in states:
                 raise KeyError(
-                    f"{type(group.mechanism).__name__}.update_states returned {key!r}, which is not "
-                    "one of its channel_states."
+                    f"{type(group.mechanism).__name__}.update_states returned {key!r}, which "
+                    "is not one of its channel_states."
                 )
             states[key] = value if group.covers_all else states[key].at[group.rows].set(value)
     return states
@@ -109,7 +129,7 @@ def channel_currents(structure: Structure, states: dict, params: dict, geom: dic
     for group in structure.channels:
         v = v_all if group.covers_all else v_all[group.rows]
         st = mechanism_states(group, states, structure.current_names)
-        pr = mechanism_params(group, params, geom)
+        pr = mechanism_params(group, params, geom, states)
         i0 = _call(group, "compute_current", st, pr, v, dt)
         i1 = _call(group, "compute_current", st, pr, v + DELTA_V, dt)
         s = (i1 - i0) / DELTA_V
@@ -141,14 +161,19 @@ def voltage_step(structure, solver, v, current, slope, i_ext, cm, axial, dt):
     drive = (slope * v - current + i_ext) / cm
     if solver == "fwd_euler":
         offdiag_comp = tree_offdiag_matvec(
-            structure.tree, -axial["child_row"], -axial["parent_row"],
+            structure.tree,
+            -axial["child_row"],
+            -axial["parent_row"],
             jnp.concatenate([v, jnp.zeros(n_bp, v.dtype)]),
         )
         v_bp = -offdiag_comp[n:] / axial["diag"][n:] if n_bp else jnp.zeros(0, v.dtype)
         v_nodes = jnp.concatenate([v, v_bp])
-        flux = -tree_offdiag_matvec(
-            structure.tree, -axial["child_row"], -axial["parent_row"], v_nodes
-        )[:n] - axial["diag"][:n] * v
+        flux = (
+            -tree_offdiag_matvec(
+                structure.tree, -axial["child_row"], -axial["parent_row"], v_nodes
+            )[:n]
+            - axial["diag"][:n] * v
+        )
         return v + dt * ((i_ext - current) / cm + flux)
     h = dt / 2.0 if solver == "crank_nicolson" else dt
     is_comp = jnp.arange(structure.n_nodes) < n

@@ -31,6 +31,20 @@ class MechanismGroup:
 
 
 @dataclass(frozen=True, eq=False)
+class SynapseGroup:
+    """One synapse type and its edges."""
+
+    mechanism: object
+    rows: np.ndarray  # (k,) edge indices (rows of the edge table)
+    covers_all: bool  # rows == arange(n_edges)
+    convention: str  # "array" (Jaxley 0.13) or "scalar" (Jaxley 1.0)
+    param_names: tuple
+    state_names: tuple
+    pre: np.ndarray  # (k,) presynaptic global compartment indices
+    post: np.ndarray  # (k,) postsynaptic global compartment indices
+
+
+@dataclass(frozen=True, eq=False)
 class Structure:
     """Static description of a compiled module (numpy arrays, hashable by identity).
 
@@ -53,6 +67,11 @@ class Structure:
     current_names: tuple = field(default_factory=tuple)
     node_param_names: tuple = field(default_factory=tuple)
     node_state_names: tuple = field(default_factory=tuple)
+    n_edges: int = 0
+    synapses: tuple = field(default_factory=tuple)
+    edge_param_names: tuple = field(default_factory=tuple)
+    edge_state_names: tuple = field(default_factory=tuple)
+    synapse_current_names: tuple = field(default_factory=tuple)
 
 
 def _tree_edges(branch_parents, ncomp_per_branch):
@@ -122,11 +141,13 @@ def compile_structure(module) -> Structure:
         if channel.current_name and channel.current_name not in current_names:
             current_names.append(channel.current_name)
     state_names = ["v"] + [s for c in base._channels for s in c.channel_states]
+    state_names += [s for syn in base._synapses for s in syn.node_states]
     state_names = list(dict.fromkeys(state_names))
     skip = set(INDEX_COLUMNS) | set(GEOMETRY_COLUMNS) | set(state_names)
-    param_names = [
-        k for k, col in nodes.items() if k not in skip and col.dtype.kind == "f"
-    ] + list(GEOMETRY_COLUMNS)
+    param_names = [k for k, col in nodes.items() if k not in skip and col.dtype.kind == "f"] + list(
+        GEOMETRY_COLUMNS
+    )
+    synapse_fields = _synapse_groups(base)
     structure = Structure(
         n_comp=n_comp,
         n_nodes=n_nodes,
@@ -140,6 +161,43 @@ def compile_structure(module) -> Structure:
         current_names=tuple(current_names),
         node_param_names=tuple(param_names),
         node_state_names=tuple(state_names),
+        **synapse_fields,
     )
     base._sim_cache = (base._version, structure)
     return structure
+
+
+def _synapse_groups(base) -> dict:
+    """Synapse groups and edge-table names of a base module (empty without synapses)."""
+    from dendrax.synapses.synapse import synapse_call_convention
+
+    edges = base._edges
+    if not edges:
+        return {}
+    n_edges = int(edges["global_edge_index"].size)
+    groups, params, states = [], [], []
+    for synapse in base._synapses:
+        rows = np.flatnonzero(edges["type"] == synapse.name)
+        if rows.size == 0:
+            continue
+        groups.append(
+            SynapseGroup(
+                mechanism=synapse,
+                rows=rows,
+                covers_all=rows.size == n_edges,
+                convention=synapse_call_convention(synapse),
+                param_names=tuple(synapse.synapse_params),
+                state_names=tuple(synapse.synapse_states),
+                pre=edges["pre_index"][rows].astype(np.int64),
+                post=edges["post_index"][rows].astype(np.int64),
+            )
+        )
+        params += [k for k in synapse.synapse_params if k not in params]
+        states += [k for k in synapse.synapse_states if k not in states]
+    return {
+        "n_edges": n_edges,
+        "synapses": tuple(groups),
+        "edge_param_names": tuple(params),
+        "edge_state_names": tuple(states),
+        "synapse_current_names": tuple(f"i_{g.mechanism.name}" for g in groups),
+    }

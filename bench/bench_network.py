@@ -1,0 +1,108 @@
+"""Network benchmarks: construction, compile and run times (dendrax; Jaxley if installed).
+
+Run: `python bench/bench_network.py [--scale] [--snn]`. Prints one line per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def construction(jx, channels, synapses):
+    """400 one-compartment cells, fully_connect 200 -> 200, insert HH, 200 per-edge sets."""
+    def build():
+        cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
+        net = jx.Network([cell] * 400)
+        jx.fully_connect(net.cell(range(200)), net.cell(range(200, 400)),
+                         synapses.IonotropicSynapse())
+        net.insert(channels.HH())
+        for e in range(200):
+            net.select(edges=e).set("IonotropicSynapse_gS", 0.001)
+        return net
+
+    _, seconds = _timed(build)
+    return {"construction_40k_synapses_s": seconds}
+
+
+def simulation(jx, channels, synapses, n_cells=100, n_pre=50, t_max=100.0):
+    """HH cells of 4 branches x 4 comps, fully_connect n_pre -> rest, IonotropicSynapse."""
+    def build():
+        cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=[-1, 0, 0, 1])
+        net = jx.Network([cell] * n_cells)
+        net.insert(channels.HH())
+        jx.fully_connect(net.cell(range(n_pre)), net.cell(range(n_pre, n_cells)),
+                         synapses.IonotropicSynapse())
+        net.cell(0).branch(0).comp(0).stimulate(jx.step_current(1.0, 2.0, 0.5, 0.025, t_max),
+                                                verbose=False)
+        net.cell(range(n_cells)).branch(0).comp(0).record(verbose=False)
+        return net
+
+    net, build_s = _timed(build)
+    _, first = _timed(lambda: jx.integrate(net, t_max=t_max).block_until_ready())
+    _, run = _timed(lambda: jx.integrate(net, t_max=t_max).block_until_ready())
+    return {f"sim{n_cells}_build_s": build_s, f"sim{n_cells}_compile_s": first - run,
+            f"sim{n_cells}_run_s": run}
+
+
+def snn_step():
+    """Time per training step of examples/snn_classification.py (batch 16)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import snn_classification as snn
+
+    net = snn.build_network(0)
+    currents, labels = snn.make_dataset(16, 0)
+    _, value_and_grad = snn.make_functions(net)
+    params = net.get_parameters()
+    _, first = _timed(lambda: jax.block_until_ready(value_and_grad(params, currents, labels)))
+    _, step = _timed(lambda: jax.block_until_ready(value_and_grad(params, currents, labels)))
+    return {"snn_first_step_s": first, "snn_train_step_s": step}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="2,000 cells, 100,000 synapses")
+    parser.add_argument("--snn", action="store_true", help="SNN example training step")
+    args = parser.parse_args()
+
+    import dendrax
+    from dendrax import channels, synapses
+
+    results = {"dendrax": {}}
+    results["dendrax"].update(construction(dendrax, channels, synapses))
+    results["dendrax"].update(simulation(dendrax, channels, synapses))
+    if args.scale:
+        results["dendrax"].update(simulation(dendrax, channels, synapses, n_cells=2000,
+                                             n_pre=50, t_max=10.0))
+    if args.snn:
+        results["dendrax"].update(snn_step())
+    try:
+        import jaxley
+        import jaxley.channels
+        import jaxley.synapses
+    except ImportError:
+        print("jaxley not installed: dendrax only")
+    else:
+        results["jaxley"] = {}
+        results["jaxley"].update(construction(jaxley, jaxley.channels, jaxley.synapses))
+        results["jaxley"].update(simulation(jaxley, jaxley.channels, jaxley.synapses))
+    for lib, values in results.items():
+        for key, seconds in values.items():
+            print(f"{lib:8s} {key:32s} {seconds:10.3f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""`ConductanceSynapse`: graded conductance synapse (Jaxley 1.0 call convention)."""
+
+from __future__ import annotations
+
+import jax
+
+from dendrax.synapses.synapse import Synapse
+
+__all__ = ["ConductanceSynapse"]
+
+
+class ConductanceSynapse(Synapse):
+    """`I = gS * f((v_pre - v_th) / delta) * (v_post - e_syn_pre)` (nA).
+
+    The reversal potential `_e_syn` (mV, default 0) is a node parameter of the presynaptic
+    compartment (Dale's law). Synapse parameters: `_gS` 1e-4 µS, `_v_th` -35 mV, `_delta`
+    10 mV. No states.
+    """
+
+    def __init__(self, nonlinearity=jax.nn.sigmoid, name: str | None = None):
+        super().__init__(name)
+        p = self._name
+        self.nonlinearity = nonlinearity
+        self.synapse_params = {f"{p}_gS": 1e-4, f"{p}_v_th": -35.0, f"{p}_delta": 10.0}
+        self.synapse_states = {}
+        self.node_params = {f"{p}_e_syn": 0.0}
+
+    def update_states(
+        self,
+        synapse_states,
+        synapse_params,
+        pre_voltage,
+        post_voltage,
+        pre_states,
+        post_states,
+        pre_params,
+        post_params,
+        delta_t,
+    ):
+        return {}
+
+    def compute_current(
+        self,
+        synapse_states,
+        synapse_params,
+        pre_voltage,
+        post_voltage,
+        pre_states,
+        post_states,
+        pre_params,
+        post_params,
+        delta_t,
+    ):
+        p = self._name
+        x = (pre_voltage - synapse_params[f"{p}_v_th"]) / synapse_params[f"{p}_delta"]
+        g = synapse_params[f"{p}_gS"] * self.nonlinearity(x)
+        return g * (post_voltage - pre_params[f"{p}_e_syn"])
