@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/demo.py
+	$(PY) examples/train_network.py --out demo.png
 
 test: $(STAMP)
 	$(PY) -m pytest -n 2 --dist loadfile -q tests

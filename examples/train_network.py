@@ -33,10 +33,7 @@ from dendrax.optimize import ParamTransform  # noqa: E402
 from dendrax.optimize.transforms import SigmoidTransform  # noqa: E402
 from dendrax.synapses import TanhRateSynapse  # noqa: E402
 
-try:
-    from dendrax.training import Dataset
-except ImportError:  # pragma: no cover - fallback loader for older trees
-    Dataset = None
+from dendrax.training import Dataset  # noqa: E402
 
 T_MAX = 6.0  # ms
 DELTA_T = 0.025  # ms

@@ -1,7 +1,7 @@
 """Flagship demo: a branched Hodgkin–Huxley cell driven by a step current.
 
 Prints the number of somatic spikes and writes `demo.png` with the voltage traces.
-Run with `make demo` (or `python examples/demo.py --out demo.png`).
+Run with `python examples/hh_cell.py --out hh_cell.png`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def count_spikes(trace: np.ndarray, threshold: float = 0.0) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", default="demo.png", help="output figure (PNG)")
+    parser.add_argument("--out", default="hh_cell.png", help="output figure (PNG)")
     parser.add_argument("--t-max", type=float, default=50.0, help="duration (ms)")
     args = parser.parse_args()
 
