@@ -32,7 +32,6 @@ from dendrax.connect import fully_connect  # noqa: E402
 from dendrax.optimize import ParamTransform  # noqa: E402
 from dendrax.optimize.transforms import SigmoidTransform  # noqa: E402
 from dendrax.synapses import TanhRateSynapse  # noqa: E402
-
 from dendrax.training import Dataset  # noqa: E402
 
 T_MAX = 6.0  # ms
@@ -68,30 +67,6 @@ def make_data(n_samples: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     inputs = rng.uniform(0.0, 1.0, size=(n_samples, 2))
     return inputs, (inputs[:, 0] > inputs[:, 1]).astype(float)
-
-
-class _Loader:
-    """Tiny stand-in for `dendrax.training.Dataset` (shuffle, batch, iterate)."""
-
-    def __init__(self, inputs, labels):
-        self.inputs, self.labels = inputs, labels
-        self.order, self.batch_size = np.arange(len(inputs)), 1
-
-    def shuffle(self, seed=None):
-        self.order = np.random.default_rng(seed).permutation(len(self.inputs))
-        return self
-
-    def batch(self, batch_size):
-        self.batch_size = batch_size
-        return self
-
-    def __len__(self):
-        return -(-len(self.inputs) // self.batch_size)
-
-    def __iter__(self):
-        for i in range(len(self)):
-            idx = self.order[i * self.batch_size:(i + 1) * self.batch_size]
-            yield self.inputs[idx], self.labels[idx]
 
 
 def make_model(net: jx.Network):
@@ -143,7 +118,7 @@ def train(epochs: int = 10, n_samples: int = 64, batch_size: int = 8, learning_r
     net = build_network()
     transform, predict, loss = make_model(net)
     inputs, labels = make_data(n_samples, seed)
-    loader = (Dataset or _Loader)(inputs, labels).batch(batch_size)
+    loader = Dataset(inputs, labels).batch(batch_size)
     opt_params = transform.inverse(net.get_parameters())
     optimizer = optax.adam(learning_rate)
     opt_state = optimizer.init(opt_params)
