@@ -3,7 +3,8 @@
 Workloads (100 ms at dt 0.025, float64, CPU, HH everywhere, step current, 10 recordings):
 a single compartment, and a cell of 155 branches x 4 compartments built from scratch.
 Times: build (Python model construction), compile (first call of `jax.jit(integrate)` minus
-a warm run), run (median of 3 warm runs of the jitted function). Jaxley columns appear when `jaxley` is importable.
+a warm run), run (median of 3 warm runs of the jitted function). Jaxley columns appear
+when `jaxley` is importable.
 """
 
 from __future__ import annotations

@@ -29,7 +29,9 @@ class Branch(Module):
             ncomp = 1 if ncomp is None else ncomp
         if isinstance(compartments, Compartment):
             if ncomp is None:
-                raise ValueError("Branch(comp, ncomp): give ncomp when passing a single Compartment.")
+                raise ValueError(
+                    "Branch(comp, ncomp): give ncomp when passing a single Compartment."
+                )
             if not isinstance(ncomp, (int, np.integer)) or ncomp < 1:
                 raise ValueError(f"ncomp must be a positive integer; got {ncomp!r}.")
             parts = [compartments] * int(ncomp)

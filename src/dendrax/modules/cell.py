@@ -15,7 +15,9 @@ def validate_parents(parents, n_branches: int) -> np.ndarray:
     """Check a parent list describes a tree rooted at branch 0 (parents before children)."""
     parents = np.asarray(parents)
     if parents.ndim != 1 or parents.size != n_branches:
-        raise ValueError(f"parents must have one entry per branch ({n_branches}); got {parents.shape}.")
+        raise ValueError(
+            f"parents must have one entry per branch ({n_branches}); got {parents.shape}."
+        )
     if not np.issubdtype(parents.dtype, np.integer):
         raise TypeError(f"parents must be integers; got dtype {parents.dtype}.")
     if parents[0] != -1:
@@ -60,7 +62,9 @@ class Cell(Module):
         nodes.update(index_columns(ncomp, np.zeros(len(parts), np.int64)))
         nodes = {k: np.array(v, copy=True) for k, v in nodes.items()}
         self._init_base(nodes, parents, ncomp, np.zeros(len(parts), np.int64), parts=parts)
-        self._xyzr = self._default_xyzr(parts) if xyzr is None else [np.asarray(x, float) for x in xyzr]
+        self._xyzr = (
+            self._default_xyzr(parts) if xyzr is None else [np.asarray(x, float) for x in xyzr]
+        )
 
     @staticmethod
     def _default_xyzr(parts):
@@ -77,7 +81,14 @@ class Cell(Module):
         nodes = concat_nodes([Compartment().base._nodes] * n) if n else {}
         nodes = {k: np.array(v, copy=True) for k, v in nodes.items()}
         nodes.update(index_columns(morph.ncomp_per_branch, np.zeros(len(parents), np.int64)))
-        for name in ("length", "radius", "area", "volume", "resistive_load_in", "resistive_load_out"):
+        for name in (
+            "length",
+            "radius",
+            "area",
+            "volume",
+            "resistive_load_in",
+            "resistive_load_out",
+        ):
             nodes[name] = np.asarray(getattr(morph, name), dtype=float).copy()
         cell._init_base(nodes, parents, morph.ncomp_per_branch, np.zeros(len(parents), np.int64))
         cell._frustum[:] = True

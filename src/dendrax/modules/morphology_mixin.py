@@ -19,8 +19,9 @@ class MorphologyMixin:
     `arrange_in_layers` and `vis`."""
 
     # ------------------------------------------------------------------ compartments
-    def set_ncomp(self, ncomp: int, min_radius: float | None = None,
-                  initialize: bool = True) -> None:
+    def set_ncomp(
+        self, ncomp: int, min_radius: float | None = None, initialize: bool = True
+    ) -> None:
         """Change the number of compartments of one branch: ``cell.branch(i).set_ncomp(n)``.
 
         Not allowed on networks, on a whole multi-branch cell, or on modules with
@@ -33,8 +34,10 @@ class MorphologyMixin:
         from dendrax.morphology.editing import set_branch_ncomp
 
         if self is self.base and self._level == "cell" and len(self._ncomp_per_branch) > 1:
-            raise ValueError("set_ncomp on a whole multi-branch Cell is not allowed; "
-                             "use cell.branch(i).set_ncomp(n).")
+            raise ValueError(
+                "set_ncomp on a whole multi-branch Cell is not allowed; "
+                "use cell.branch(i).set_ncomp(n)."
+            )
         set_branch_ncomp(self, ncomp, min_radius=min_radius)
 
     def initialize(self) -> None:
@@ -78,8 +81,9 @@ class MorphologyMixin:
         if arr.ndim == 0:
             return np.full(n_cells, float(arr))
         if arr.shape != (n_cells,):
-            raise ValueError(f"{name} must be a scalar or one value per cell ({n_cells}); "
-                             f"got shape {arr.shape}.")
+            raise ValueError(
+                f"{name} must be a scalar or one value per cell ({n_cells}); got shape {arr.shape}."
+            )
         return arr
 
     def _shift_cells(self, cells, shift: np.ndarray, update_nodes: bool) -> None:
@@ -92,33 +96,37 @@ class MorphologyMixin:
         if update_nodes:
             self.compute_compartment_centers()
 
-    def move(self, x: float = 0.0, y: float = 0.0, z: float = 0.0,
-             update_nodes: bool = False) -> None:
+    def move(
+        self, x: float = 0.0, y: float = 0.0, z: float = 0.0, update_nodes: bool = False
+    ) -> None:
         """Translate the cells in view by (x, y, z) µm; arrays give one shift per cell."""
         self._ensure_xyz()
         cells = self._cells_in_view()
-        shift = np.column_stack([self._per_cell(v, cells.size, n)
-                                 for v, n in ((x, "x"), (y, "y"), (z, "z"))])
+        shift = np.column_stack(
+            [self._per_cell(v, cells.size, n) for v, n in ((x, "x"), (y, "y"), (z, "z"))]
+        )
         self._shift_cells(cells, shift, update_nodes)
 
-    def move_to(self, x: float = 0.0, y: float = 0.0, z: float = 0.0,
-                update_nodes: bool = False) -> None:
+    def move_to(
+        self, x: float = 0.0, y: float = 0.0, z: float = 0.0, update_nodes: bool = False
+    ) -> None:
         """Translate every cell in view so that its first traced point (the proximal end of
         its root branch) lies at (x, y, z) µm; arrays give one target per cell."""
         self._ensure_xyz()
         cells = self._cells_in_view()
-        target = np.column_stack([self._per_cell(v, cells.size, n)
-                                  for v, n in ((x, "x"), (y, "y"), (z, "z"))])
+        target = np.column_stack(
+            [self._per_cell(v, cells.size, n) for v, n in ((x, "x"), (y, "y"), (z, "z"))]
+        )
         first = np.array([self.base._xyzr[br[0]][0, :3] for br in self._branches_of_cells(cells)])
         self._shift_cells(cells, target - first, update_nodes)
 
-    def rotate(self, degrees: float, rotation_axis: str = "xy",
-               update_nodes: bool = False) -> None:
+    def rotate(self, degrees: float, rotation_axis: str = "xy", update_nodes: bool = False) -> None:
         """Rotate the cells in view by ``degrees`` (counter-clockwise) in the plane
         ``rotation_axis`` ("xy", "xz" or "yz") about the mean of their traced points."""
         if rotation_axis not in _ROTATION_AXES:
-            raise ValueError(f"rotation_axis must be one of {sorted(_ROTATION_AXES)}; "
-                             f"got {rotation_axis!r}.")
+            raise ValueError(
+                f"rotation_axis must be one of {sorted(_ROTATION_AXES)}; got {rotation_axis!r}."
+            )
         self._ensure_xyz()
         i, j = _ROTATION_AXES[rotation_axis]
         t = np.deg2rad(degrees)
@@ -134,9 +142,13 @@ class MorphologyMixin:
         if update_nodes:
             self.compute_compartment_centers()
 
-    def arrange_in_layers(self, layers, within_layer_offset: float = 500.0,
-                          between_layer_offset: float = 1500.0,
-                          vertical_layers: bool = False) -> None:
+    def arrange_in_layers(
+        self,
+        layers,
+        within_layer_offset: float = 500.0,
+        between_layer_offset: float = 1500.0,
+        vertical_layers: bool = False,
+    ) -> None:
         """Place the cells of a network in layers (``layers``: cells per layer, in order).
 
         Layer k lies at y = -k·between_layer_offset (x when ``vertical_layers``), its cells
@@ -189,6 +201,9 @@ class MorphologyMixin:
                 direction[nodes["global_branch_index"][inds]],
                 nodes["length"][inds],
                 nodes["radius"][inds],
-                ax=ax, color=color, dims=dims, **kwargs,
+                ax=ax,
+                color=color,
+                dims=dims,
+                **kwargs,
             )
         raise ValueError(f"type must be 'line', 'scatter', 'comp' or 'morph'; got {type!r}.")

@@ -34,8 +34,10 @@ class Network(Module):
         n_branch = np.array([c.base._ncomp_per_branch.size for c in cells])
         offsets = np.concatenate([[0], np.cumsum(n_branch)[:-1]])
         parents = np.concatenate(
-            [np.where(c.base._branch_parents < 0, -1, c.base._branch_parents + off)
-             for c, off in zip(cells, offsets, strict=True)]
+            [
+                np.where(c.base._branch_parents < 0, -1, c.base._branch_parents + off)
+                for c, off in zip(cells, offsets, strict=True)
+            ]
         )
         ncomp = np.concatenate([c.base._ncomp_per_branch for c in cells])
         branch_cell = np.repeat(np.arange(len(cells)), n_branch)

@@ -32,7 +32,9 @@ def as_index_values(idx, available: np.ndarray, what: str) -> np.ndarray:
     """
     if isinstance(idx, str):
         if idx != "all":
-            raise ValueError(f"{what} index must be an int, a sequence, a slice or 'all'; got {idx!r}.")
+            raise ValueError(
+                f"{what} index must be an int, a sequence, a slice or 'all'; got {idx!r}."
+            )
         return available
     if isinstance(idx, slice):
         return available[idx]

@@ -59,8 +59,13 @@ class TrainablesMixin:
 
         validate_values(key, values, " (init_val)")
         base._trainables.append(
-            {"key": key, "kind": kind, "rows": rows.copy(), "param_of_row": param_of_row,
-             "init": values}
+            {
+                "key": key,
+                "kind": kind,
+                "rows": rows.copy(),
+                "param_of_row": param_of_row,
+                "init": values,
+            }
         )
         if verbose:
             print(
@@ -101,7 +106,8 @@ class TrainablesMixin:
             inside = set(self._inds.tolist())
             edges = set(self._edge_view_inds().tolist())
             base._trainables = [
-                t for t in base._trainables
+                t
+                for t in base._trainables
                 if not (inside if t["kind"] == "node" else edges).intersection(t["rows"].tolist())
             ]
 
@@ -121,7 +127,9 @@ class TrainablesMixin:
                 from dendrax.modules.tables import cylinder_geometry
 
                 rows = t["rows"]
-                geometry = cylinder_geometry(base._nodes["radius"][rows], base._nodes["length"][rows])
+                geometry = cylinder_geometry(
+                    base._nodes["radius"][rows], base._nodes["length"][rows]
+                )
                 for name, col in geometry.items():
                     base._nodes[name][rows] = col
                 base._frustum[rows] = False
