@@ -11,6 +11,7 @@ import numpy as np
 from dendrax.simulator.params import check_params_structure
 from dendrax.simulator.run import (
     effective_frustum,
+    exp_euler_transitions,
     initial_values,
     make_step,
     node_table_values,
@@ -81,6 +82,12 @@ def _recording_plan(module):
 
 
 def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
+    """Scan `step_body` over `n_steps` steps, optionally with nested checkpointing.
+
+    With checkpointing, the loop runs `prod(checkpoint_lengths) >= n_steps` steps; the
+    padded steps past `n_steps` keep the carry unchanged (a step index travels in `xs`), so
+    the final state is the state at `n_steps`.
+    """
     if checkpoint_lengths is None:
         return jax.lax.scan(step_body, init, xs, length=n_steps)
     lengths = [int(x) for x in checkpoint_lengths]
@@ -94,14 +101,22 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
         )
     from dendrax.utils.jax_utils import nested_checkpoint_scan
 
-    padded = jax.tree_util.tree_map(
-        lambda x: jnp.concatenate([x, jnp.zeros((total - n_steps,) + x.shape[1:], x.dtype)]), xs
-    )
-    final, ys = nested_checkpoint_scan(
-        step_body, init, padded, length=total, nested_lengths=lengths
-    )
-    # Steps past n_steps only pad; the returned final state is that of the padded run,
-    # so recompute it is unnecessary when total == n_steps (the common case).
+    body = step_body
+    if total > n_steps:
+        xs = jax.tree_util.tree_map(
+            lambda x: jnp.concatenate([x, jnp.zeros((total - n_steps,) + x.shape[1:], x.dtype)]),
+            xs,
+        )
+        xs = (jnp.arange(total), xs)
+
+        def body(carry, x):
+            t, inner = x
+            new, y = step_body(carry, inner)
+            active = t < n_steps
+            new = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, carry)
+            return new, y
+
+    final, ys = nested_checkpoint_scan(body, init, xs, length=total, nested_lengths=lengths)
     ys = jax.tree_util.tree_map(lambda y: y[:n_steps], ys)
     return final, ys
 
@@ -131,9 +146,11 @@ def integrate(
         t_max: duration in ms; `int(t_max // delta_t) + 1` steps are taken. Without it,
             the number of steps is the length of the stimuli.
         delta_t: time step in ms.
-        solver: "bwd_euler" (default), "crank_nicolson" or "fwd_euler".
-        voltage_solver: any of Jaxley's names ("jaxley.dhs", "jax.sparse", ...); all map to
-            dendrax's tree solver.
+        solver: "bwd_euler" (default), "crank_nicolson", "fwd_euler" or "exp_euler" (the
+            propagator `expm(G dt)` is computed once per call, outside the time loop, or
+            taken from `module.customize_solver_exp_euler(...)`).
+        voltage_solver: Jaxley's names ("jaxley.dhs*", "jaxley.stone" -> the tree solver;
+            "jax.sparse" -> sparse direct solve) or dendrax's "tree", "sparse", "dense".
         checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
         all_states: states to start from (from a previous `return_states=True` run).
         return_states: also return the final states.
@@ -144,9 +161,11 @@ def integrate(
     """
     _check_dt(delta_t)
     solver = resolve_solver(solver)
-    resolve_voltage_solver(voltage_solver)
+    voltage_solver = resolve_voltage_solver(voltage_solver)
     structure = compile_structure(module)
     gathers, order = _recording_plan(module)
+    transition = _custom_transition(module, structure, solver)
+    _check_diffusion_coefficients(module, structure)
     stimuli = add_stimuli(module, data_stimuli)
     clamps = add_clamps(module, data_clamps)
     if t_max is not None:
@@ -189,6 +208,7 @@ def integrate(
         "nodes": node_table_values(module.base, structure),
         "xs": xs,
         "all_states": all_states,
+        "transition": transition,
     }
     static_key = (
         id(structure),
@@ -198,6 +218,8 @@ def integrate(
         tuple((item["key"], np.asarray(item["indices"]).tobytes()) for item in param_state),
         effective_frustum(module.base, param_state).tobytes(),
         solver,
+        voltage_solver,
+        transition is None,
         n_steps,
         None if checkpoint_lengths is None else tuple(checkpoint_lengths),
         float(delta_t) if not isinstance(delta_t, jax.core.Tracer) else None,
@@ -220,6 +242,7 @@ def integrate(
             delta_t,
             return_states,
             delay_plan,
+            voltage_solver,
         )
         if static_key[-4] is None:
             return run(dynamic)
@@ -242,8 +265,9 @@ def _make_runner(
     delta_t,
     return_states,
     delay_plan=None,
+    voltage_solver="tree",
 ):
-    step = make_step(structure, solver, delay_plan)
+    step = make_step(structure, solver, delay_plan, voltage_solver)
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
 
     def record(states):
@@ -263,6 +287,11 @@ def _make_runner(
             node_values=dynamic["nodes"],
             delay_plan=delay_plan,
         )
+        if solver == "exp_euler":
+            transition = dynamic["transition"]
+            if transition is None:  # once per call, outside the time loop
+                transition = exp_euler_transitions(structure, all_params, delta_t)
+            all_params = {**all_params, "exp_euler_transition": transition}
 
         def body(carry, x):
             externals = {name: (externals_static[name], x[name]) for name in x}
@@ -278,6 +307,33 @@ def _make_runner(
     return run
 
 
+def _check_diffusion_coefficients(module, structure):
+    for state in structure.diffused_states:
+        key = f"axial_diffusion_{state}"
+        values = np.asarray(module.base._nodes[key])
+        if np.any(~np.isfinite(values)) or np.any(values <= 0):
+            raise ValueError(
+                f"{key!r} must be finite and > 0 everywhere (µm²/ms); got "
+                f"{values[(values <= 0) | ~np.isfinite(values)][:5].tolist()}. Use "
+                f"delete_diffusion({state!r}) to switch diffusion off."
+            )
+
+
+def _custom_transition(module, structure, solver):
+    """The propagator stored by `customize_solver_exp_euler`, checked against the model."""
+    stored = module.base.__dict__.get("_exp_euler_transition")
+    if solver != "exp_euler" or stored is None:
+        return None
+    expected = (1 + len(structure.diffused_states), structure.n_comp, structure.n_comp)
+    if tuple(stored.shape) != expected:
+        raise ValueError(
+            f"The exp_euler transition set by customize_solver_exp_euler has shape "
+            f"{tuple(stored.shape)} but the model needs {expected}; rebuild it with "
+            "build_exp_euler_transition_matrix(delta_t)."
+        )
+    return stored
+
+
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):
     """Pure `init_fn` and `step_fn` for hand-written simulation loops.
 
@@ -288,19 +344,28 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         this step and `external_inds` maps the same names to compartment indices.
     """
     solver = resolve_solver(solver)
-    resolve_voltage_solver(voltage_solver)
+    voltage_solver = resolve_voltage_solver(voltage_solver)
     structure = compile_structure(module)
+    _check_diffusion_coefficients(module, structure)
     steps = {}
 
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
         plan = _delay_plan(module, structure, delta_t)
-        return initial_values(module, structure, params, param_state, all_states, delay_plan=plan)
+        states, all_params = initial_values(
+            module, structure, params, param_state, all_states, delay_plan=plan
+        )
+        if solver == "exp_euler":
+            transition = _custom_transition(module, structure, solver)
+            if transition is None:
+                transition = exp_euler_transitions(structure, all_params, delta_t)
+            all_params["exp_euler_transition"] = transition
+        return states, all_params
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
         plan = _delay_plan(module, structure, delta_t)
         key = None if plan is None else plan.key()
         if key not in steps:
-            steps[key] = make_step(structure, solver, plan)
+            steps[key] = make_step(structure, solver, plan, voltage_solver)
         external_inds = external_inds or {}
         merged = {name: (external_inds[name], values) for name, values in externals.items()}
         return steps[key](dict(all_states), all_params, merged, delta_t)

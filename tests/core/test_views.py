@@ -47,11 +47,16 @@ def test_local_and_global_indexing():
     assert net.cell(0).branch([2, 0]).nodes.index.tolist() == [5, 0, 1]
 
 
-def test_loc_picks_floor_of_position():
+def test_loc_uses_jaxleys_binning():
+    """Jaxley bins `at` into ncomp bins of [0, 1 + 1e-10]: exact boundaries fall to the lower
+    compartment (checked against jaxley 0.14: Branch(comp, 4).loc(0.5) is comp 1, and
+    Branch(comp, 10).loc(0.7) is comp 6)."""
     cell = jx.Cell(jx.Branch(jx.Compartment(), 4), parents=[-1, 0])
     assert cell.branch(1).loc(0.0).nodes.index.tolist() == [4]
     assert cell.branch(1).loc(0.49).nodes.index.tolist() == [5]
-    assert cell.branch(1).loc(0.5).nodes.index.tolist() == [6]
+    assert cell.branch(1).loc(0.5).nodes.index.tolist() == [5]
+    assert cell.branch(1).loc(0.51).nodes.index.tolist() == [6]
+    assert jx.Branch(jx.Compartment(), 10).loc(0.7).nodes.index.tolist() == [6]
     assert cell.branch(1).loc(1.0).nodes.index.tolist() == [7]
     assert cell.branch("all").loc(0.99).nodes.index.tolist() == [3, 7]
 

@@ -68,12 +68,6 @@ def test_all_states_missing_a_state_raises():
         jx.integrate(cell, t_max=0.1, delta_t=DT, all_states=states)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrate._scan runs prod(checkpoint_lengths) steps with zero-padded inputs and "
-    "returns the carry after the padded steps, so return_states is not the state at n_steps "
-    "(zero-padded clamps even pin v to 0 mV); fix: mask the carry update for steps >= n_steps",
-)
 def test_return_states_with_padded_checkpointing_is_the_state_at_t_max():
     cell = stimulated_cell()
     n_steps = int(T_MAX // DT + 1)

@@ -10,7 +10,7 @@ from .neuron_cable import requires_neuron, simulate_neuron_cable
 
 HH_PARAMS = {"gNa": 0.12, "gK": 0.036, "gLeak": 3e-4, "eNa": 50.0, "eK": -77.0, "eLeak": -54.3}
 DT, T_MAX, RA, CM = 0.025, 20.0, 100.0, 1.0
-STIM = (0.0, 0.5, 1.0, 5.0, 0.3)  # branch, loc, delay ms, duration ms, amplitude nA
+STIM = (0.0, 0.4, 1.0, 5.0, 0.3)  # branch, loc (off segment boundaries), delay, dur (ms), nA
 
 
 def _dendrax_trace(parents, ncomp, lengths, radii, recordings, solver):
@@ -41,7 +41,7 @@ CASES = {
         ncomp=[6],
         lengths=[300.0],
         radii=[[1.0, 1.5, 0.8, 2.0, 1.2, 0.6]],
-        recordings=[(0, 0.05), (0, 0.5), (0, 0.95)],
+        recordings=[(0, 0.05), (0, 0.45), (0, 0.95)],
     ),
     "branched_cell": dict(
         parents=[-1, 0, 0, 1, 1, 2],

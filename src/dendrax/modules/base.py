@@ -13,6 +13,7 @@ import numpy as np
 
 from dendrax.modules.inputs import InputsMixin
 from dendrax.modules.morphology_mixin import MorphologyMixin
+from dendrax.modules.numerics import NumericsMixin
 from dendrax.modules.parameters import ParametersMixin
 from dendrax.modules.selection import resolve_index, unknown_name_error
 from dendrax.modules.tables import INDEX_COLUMNS
@@ -24,7 +25,7 @@ LEVELS = ("network", "cell", "branch", "comp")
 _NEXT_LEVEL = {"network": "cell", "cell": "branch", "branch": "comp", "comp": None}
 
 
-class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
+class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, NumericsMixin):
     """Base class of compartments, branches, cells, networks and their views."""
 
     _level = "network"
@@ -171,8 +172,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
                 in_view = np.zeros(self.base._inds.size, dtype=bool)
                 in_view[inds] = True
                 edges = self.base._edges
-                keep = (in_view[edges["pre_index"][edge_inds]]
-                        & in_view[edges["post_index"][edge_inds]])
+                keep = (
+                    in_view[edges["pre_index"][edge_inds]] & in_view[edges["post_index"][edge_inds]]
+                )
                 edge_inds = edge_inds[keep]
         return View(
             self.base,
@@ -195,7 +197,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         if self._level in ("branch", "comp"):
             return self._col("local_comp_index"), self._col("global_branch_index")
         if self._level == "cell":
-            first = np.concatenate([[0], np.cumsum(np.bincount(self.base._nodes["global_cell_index"]))])
+            first = np.concatenate(
+                [[0], np.cumsum(np.bincount(self.base._nodes["global_cell_index"]))]
+            )
             return self._col("global_comp_index") - first[cell], cell
         return self._col("global_comp_index"), np.zeros_like(cell)
 
@@ -226,7 +230,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         """
         if isinstance(at, str):
             if at != "all":
-                raise ValueError(f"loc() takes a float in [0, 1], a list of floats or 'all'; got {at!r}.")
+                raise ValueError(
+                    f"loc() takes a float in [0, 1], a list of floats or 'all'; got {at!r}."
+                )
             return self.comp("all")
         ats = np.atleast_1d(np.asarray(at, dtype=float))
         if not np.all(np.isfinite(ats)) or np.any((ats < 0.0) | (ats > 1.0)):
@@ -234,13 +240,17 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         branch = self._col("global_branch_index")
         local = self._col("local_comp_index")
         ncomp = self.base._ncomp_per_branch[branch]
-        chosen = []
+        # Jaxley's binning: digitize into ncomp bins of [0, 1 + 1e-10] (x = 1 -> last comp).
+        target = np.empty((ats.size, branch.size), dtype=np.int64)
+        for n in np.unique(ncomp):
+            edges = np.linspace(0.0, 1.0 + 1e-10, int(n) + 1)
+            target[:, ncomp == n] = (np.digitize(ats, edges) - 1)[:, None]
+        at_rank, rows = np.nonzero(local[None, :] == target)
         _, first = np.unique(branch, return_index=True)
-        for b in branch[np.sort(first)]:
-            for x in ats:
-                k = min(int(np.floor(x * self.base._ncomp_per_branch[b])), self.base._ncomp_per_branch[b] - 1)
-                hit = np.flatnonzero((branch == b) & (local == k) & (ncomp > 0))
-                chosen.extend(hit.tolist())
+        branch_rank = np.empty(first.size, np.int64)
+        branch_rank[np.argsort(first)] = np.arange(first.size)
+        branch_order = branch_rank[np.searchsorted(np.unique(branch), branch[rows])]
+        chosen = rows[np.lexsort((rows, at_rank, branch_order))]
         inds = self._inds[np.asarray(chosen, dtype=np.int64)]
         return self._view(inds, level="comp", sharing=np.arange(inds.size))
 
@@ -256,8 +266,16 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         if nodes is None:
             inds = self._inds if edges is None else np.zeros(0, np.int64)
             if edges is not None:
-                return View(self.base, inds, "comp", inds, edge_inds, self._scope, allow_empty=True,
-                            edge_sharing=np.arange(edge_inds.size))
+                return View(
+                    self.base,
+                    inds,
+                    "comp",
+                    inds,
+                    edge_inds,
+                    self._scope,
+                    allow_empty=True,
+                    edge_sharing=np.arange(edge_inds.size),
+                )
         else:
             inds = self._select_labels(nodes, self._inds, "node", sorted)
         view = self._view(inds, level="comp", sharing=np.arange(inds.size), edge_inds=edge_inds)
@@ -275,7 +293,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
             arr = np.atleast_1d(np.asarray(idx))
             if arr.dtype == bool:
                 if arr.size != available.size:
-                    raise ValueError(f"Boolean {what} mask has {arr.size} entries; expected {available.size}.")
+                    raise ValueError(
+                        f"Boolean {what} mask has {arr.size} entries; expected {available.size}."
+                    )
                 labels = available[arr]
             else:
                 if arr.size and not np.issubdtype(arr.dtype, np.integer):
@@ -293,8 +313,16 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         edge_inds = view_edges[positions]
         if edge_inds.size == 0:
             raise ValueError("Nothing in view: no synapses selected.")
-        return View(self.base, np.zeros(0, np.int64), "comp", np.zeros(0, np.int64), edge_inds,
-                    self._scope, allow_empty=True, edge_sharing=np.arange(edge_inds.size))
+        return View(
+            self.base,
+            np.zeros(0, np.int64),
+            "comp",
+            np.zeros(0, np.int64),
+            edge_inds,
+            self._scope,
+            allow_empty=True,
+            edge_sharing=np.arange(edge_inds.size),
+        )
 
     def __getitem__(self, key) -> View:
         keys = key if isinstance(key, tuple) else (key,)
@@ -311,8 +339,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         _, first = np.unique(col, return_index=True)
         for value in col[np.sort(first)]:
             mask = col == value
-            yield self._view(self._inds[mask], level=what,
-                             sharing=np.full(int(mask.sum()), value, np.int64))
+            yield self._view(
+                self._inds[mask], level=what, sharing=np.full(int(mask.sum()), value, np.int64)
+            )
 
     def __iter__(self):
         nxt = _NEXT_LEVEL[self._level]
@@ -375,8 +404,15 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         type_col = self.base._edges["type"]
         inds = self._edge_view_inds()
         inds = inds[type_col[inds] == name]
-        return View(self.base, np.zeros(0, np.int64), "comp", np.zeros(0, np.int64), inds,
-                    self._scope, allow_empty=True)
+        return View(
+            self.base,
+            np.zeros(0, np.int64),
+            "comp",
+            np.zeros(0, np.int64),
+            inds,
+            self._scope,
+            allow_empty=True,
+        )
 
     def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
         """Add `pre_<prop>` / `post_<prop>` edge columns copied from node column `prop`."""
@@ -391,7 +427,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
         base = self.base
         if group_name in self._channel_names():
             raise ValueError(f"{group_name!r} is a channel name and cannot be a group name.")
-        if group_name in INDEX_COLUMNS or (group_name in base._nodes and group_name not in base._groups):
+        if group_name in INDEX_COLUMNS or (
+            group_name in base._nodes and group_name not in base._groups
+        ):
             raise ValueError(f"{group_name!r} is already a column of the node table.")
         if group_name not in base._groups:
             base._groups.append(group_name)
@@ -402,7 +440,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
     def copy(self, reset_index: bool = False, as_module: bool = False):
         """A deep copy (of the base module, with the same view selection)."""
         if as_module:
-            raise NotImplementedError("copy(as_module=True) is not supported; copy the base module.")
+            raise NotImplementedError(
+                "copy(as_module=True) is not supported; copy the base module."
+            )
         return _copy.deepcopy(self)
 
     def __getstate__(self):
@@ -434,8 +474,17 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin):
 class View(Module):
     """A selection of compartments (and synapses) of a base module."""
 
-    def __init__(self, base, inds, level, sharing, edge_inds, scope="local", allow_empty=False,
-                 edge_sharing=None):
+    def __init__(
+        self,
+        base,
+        inds,
+        level,
+        sharing,
+        edge_inds,
+        scope="local",
+        allow_empty=False,
+        edge_sharing=None,
+    ):
         if inds.size == 0 and edge_inds.size == 0 and not allow_empty:
             raise ValueError("Nothing in view: the selection is empty.")
         self.base = base
@@ -445,8 +494,11 @@ class View(Module):
         self._edge_inds = np.asarray(edge_inds, dtype=np.int64)
         self._scope = scope
         # One trainable per distinct value (synapse views and node views share one value).
-        self._edge_sharing = (np.zeros(self._edge_inds.size, np.int64) if edge_sharing is None
-                              else np.asarray(edge_sharing, dtype=np.int64))
+        self._edge_sharing = (
+            np.zeros(self._edge_inds.size, np.int64)
+            if edge_sharing is None
+            else np.asarray(edge_sharing, dtype=np.int64)
+        )
 
     @property
     def _inds(self) -> np.ndarray:
@@ -461,4 +513,6 @@ class View(Module):
 
     def __repr__(self) -> str:
         return f"View with {self._inds.size} compartments and {self._edge_inds.size} synapses."
+
+
 from dendrax.io.graph import to_graph  # noqa: E402,F401  (jaxley.modules.base.to_graph)

@@ -70,7 +70,9 @@ class InputsMixin:
             if rows.size == 0:
                 raise ValueError(f"No synapse in view carries state {state!r}.")
             return "edge", rows
-        raise unknown_name_error("state", state, self._node_state_names() + self._edge_state_names())
+        raise unknown_name_error(
+            "state", state, self._node_state_names() + self._edge_state_names()
+        )
 
     # --------------------------------------------------------------- recordings
     def record(self, state: str = "v", verbose: bool = True) -> None:
@@ -133,7 +135,9 @@ class InputsMixin:
         """Jittable `stimulate`: returns `data_stimuli` extended (pass it to `integrate`)."""
         rows = self._inds
         series = _time_series("stimulus current", current, rows.size, allow_traced=True)
-        return (list(data_stimuli) if data_stimuli is not None else []) + [("i", rows.copy(), series)]
+        return (list(data_stimuli) if data_stimuli is not None else []) + [
+            ("i", rows.copy(), series)
+        ]
 
     def delete_stimuli(self) -> None:
         """Delete all stimuli (on a view: the stimuli of compartments in view)."""

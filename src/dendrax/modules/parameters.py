@@ -115,7 +115,9 @@ class ParametersMixin:
     def insert(self, channel: Channel) -> None:
         """Insert `channel` into every compartment in view, with its default parameters."""
         if isinstance(channel, type):
-            raise TypeError(f"insert() takes a channel instance; call it: insert({channel.__name__}()).")
+            raise TypeError(
+                f"insert() takes a channel instance; call it: insert({channel.__name__}())."
+            )
         if not isinstance(channel, Channel):
             raise TypeError(f"insert() takes a Channel instance; got {type(channel).__name__}.")
         call_convention(channel)  # validates the class's call convention early
@@ -170,7 +172,9 @@ class ParametersMixin:
                 new = channel.init_state(states, v, params, delta_t)
             for k, value in (new or {}).items():
                 if k not in base._nodes:
-                    raise KeyError(f"{type(channel).__name__}.init_state returned unknown state {k!r}.")
+                    raise KeyError(
+                        f"{type(channel).__name__}.init_state returned unknown state {k!r}."
+                    )
                 base._nodes[k][rows] = np.asarray(value, dtype=float)
 
 

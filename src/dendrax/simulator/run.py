@@ -10,6 +10,8 @@ from dendrax.simulator.step import (
     NA_PER_UM2_TO_UA_PER_CM2,
     axial_coefficients,
     channel_currents,
+    diffusion_coefficients,
+    exp_euler_transition,
     update_channels,
     voltage_step,
 )
@@ -20,7 +22,13 @@ from dendrax.simulator.synapse_step import (
     synapse_step,
 )
 
-__all__ = ["initial_values", "make_step", "effective_frustum", "node_table_values"]
+__all__ = [
+    "initial_values",
+    "make_step",
+    "effective_frustum",
+    "node_table_values",
+    "exp_euler_transitions",
+]
 
 _MA_TO_UA = 1000.0
 
@@ -71,6 +79,12 @@ def initial_values(
     geom = geometry(raw, effective_frustum(base, param_state))
     all_params = {**raw, **geom}
     all_params["axial"] = axial_coefficients(structure, all_params, geom)
+    if structure.diffused_states:
+        _check_positive(raw, [f"axial_diffusion_{s}" for s in structure.diffused_states])
+        all_params["ion_axial"] = {
+            s: diffusion_coefficients(structure, all_params, geom, s)
+            for s in structure.diffused_states
+        }
     edge_params = {k: _float(nodes[k]) for k in structure.edge_param_names}
     edge_params = apply_parameter_updates(
         edge_params, trainables, params, param_state, "edge"
@@ -112,8 +126,20 @@ def node_table_values(base, structure: Structure) -> dict:
     return values
 
 
+def exp_euler_transitions(structure: Structure, all_params: dict, delta_t):
+    """(1 + n_diffused, n_comp, n_comp) propagators `expm(G dt)`: voltage, then each ion."""
+    coefficients = [all_params["axial"]] + [
+        all_params["ion_axial"][s] for s in structure.diffused_states
+    ]
+    return jnp.stack([exp_euler_transition(structure, c, delta_t) for c in coefficients])
+
+
 def _check_geometry(raw):
-    for key in ("radius", "length", "axial_resistivity", "capacitance"):
+    _check_positive(raw, ("radius", "length", "axial_resistivity", "capacitance"))
+
+
+def _check_positive(raw, keys):
+    for key in keys:
         value = raw[key]
         if not isinstance(value, jnp.ndarray) or not hasattr(value, "__array__"):
             continue
@@ -126,18 +152,22 @@ def _check_geometry(raw):
             raise ValueError(f"{key!r} must be finite and > 0 everywhere; got {bad}.")
 
 
-def make_step(structure: Structure, solver: str, delay_plan=None):
+def make_step(structure: Structure, solver: str, delay_plan=None, voltage_solver: str = "tree"):
     """The pure one-step function `step(states, all_params, externals, delta_t)`.
 
     `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
     `(inds (k,), values (k,))` (compartment rows, or edge rows for synapse states).
     Order: channel states, synapse states, clamps, linearized channel and synaptic
-    currents, implicit voltage solve, voltage clamps.
+    currents, implicit voltage solve (and diffused-ion solves), voltage clamps.
+    `voltage_solver` is "tree", "sparse" or "dense". With `solver="exp_euler"` the
+    propagators are read from `all_params["exp_euler_transition"]` when present
+    (`exp_euler_transitions`), else computed in every step.
     """
 
     def step(states, all_params, externals, delta_t):
         geom = all_params
-        states = update_channels(structure, states, all_params, geom, delta_t)
+        ion_terms = {} if structure.diffused_states else None
+        states = update_channels(structure, states, all_params, geom, delta_t, ion_terms)
         for name, (inds, values) in externals.items():
             if name not in ("i", "v"):
                 states[name] = states[name].at[inds].set(values)
@@ -154,6 +184,7 @@ def make_step(structure: Structure, solver: str, delay_plan=None):
             inds, amps = externals["i"]
             i_ext = i_ext.at[inds].add(amps)
         i_ext = i_ext * NA_PER_UM2_TO_UA_PER_CM2 / all_params["area"]
+        transitions = all_params.get("exp_euler_transition") if solver == "exp_euler" else None
         v = voltage_step(
             structure,
             solver,
@@ -164,7 +195,25 @@ def make_step(structure: Structure, solver: str, delay_plan=None):
             all_params["capacitance"],
             all_params["axial"],
             delta_t,
+            voltage_solver,
+            None if transitions is None else transitions[0],
         )
+        for k, name in enumerate(structure.diffused_states):
+            zeros = jnp.zeros_like(v)
+            flux, lin = ion_terms.get(name, (zeros, zeros))
+            states[name] = voltage_step(
+                structure,
+                solver,
+                states[name],
+                flux,
+                lin,
+                zeros,
+                jnp.ones_like(v),
+                all_params["ion_axial"][name],
+                delta_t,
+                voltage_solver,
+                None if transitions is None else transitions[1 + k],
+            )
         if "v" in externals:
             inds, values = externals["v"]
             v = v.at[inds].set(values)

@@ -9,10 +9,23 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from dendrax.pumps.pump import Pump
 from dendrax.simulator.structure import Structure
+from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix
+from dendrax.solvers.sparse import sparse_solve
 from dendrax.solvers.tree import tree_offdiag_matvec, tree_solve
 
-__all__ = ["axial_coefficients", "update_channels", "channel_currents", "voltage_step", "DELTA_V"]
+__all__ = [
+    "axial_coefficients",
+    "coupling_coefficients",
+    "diffusion_coefficients",
+    "exp_euler_transition",
+    "update_channels",
+    "channel_currents",
+    "voltage_step",
+    "linear_solve",
+    "DELTA_V",
+]
 
 #: Finite-difference step (mV) used to linearize currents, as NEURON does.
 DELTA_V = 1e-3
@@ -22,33 +35,78 @@ NA_PER_UM2_TO_UA_PER_CM2 = 1e5
 AXIAL_TO_PER_MS = 1e7
 
 
-def axial_coefficients(structure: Structure, params: dict, geom: dict) -> dict:
-    """Off-diagonal coefficients of the cable equation, computed once per simulation.
+def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, scale) -> dict:
+    """Off-diagonal coefficients of a diffusion on the compartment tree.
 
-    Returns (all (n_nodes,)): `child_row` (1/ms for compartment rows, conductance weight for
-    branchpoint rows) = coupling of parent into child's row; `parent_row` likewise for the
-    child's entry in the parent's row; `diag` the row sums; `is_comp` row type.
+    The edge between node `i` and its parent has resistance `Σ resistivity · load` over the
+    two adjacent half-compartments; its conductance enters compartment rows multiplied by
+    `scale` (n_comp,) and branchpoint rows unscaled (there it is the weight `w`).
+
+    Returns (all (n_nodes,)): `child_row` = coupling of the parent into the child's row,
+    `parent_row` = the child's entry in the parent's row, `diag` the row sums.
     """
     n = structure.n_comp
-    ra = jnp.concatenate([params["axial_resistivity"], jnp.zeros(1)])
-    load_in = jnp.concatenate([geom["resistive_load_in"], jnp.zeros(1)])
-    load_out = jnp.concatenate([geom["resistive_load_out"], jnp.zeros(1)])
+    res = jnp.concatenate([resistivity, jnp.zeros(1)])
+    load_in = jnp.concatenate([load_in, jnp.zeros(1)])
+    load_out = jnp.concatenate([load_out, jnp.zeros(1)])
 
     def half(idx, is_out):
-        return ra[idx] * jnp.where(is_out, load_out[idx], load_in[idx])
+        return res[idx] * jnp.where(is_out, load_out[idx], load_in[idx])
 
     resistance = half(structure.half_a, structure.half_a_is_out) + half(
         structure.half_b, structure.half_b_is_out
     )
     has_parent = structure.tree_parent >= 0
     conductance = jnp.where(has_parent, 1.0 / jnp.where(has_parent, resistance, 1.0), 0.0)
-    scale = AXIAL_TO_PER_MS / (geom["area"] * params["capacitance"])  # (n_comp,)
     row_scale = jnp.concatenate([scale, jnp.ones(structure.n_nodes - n)])
     parent = jnp.where(has_parent, structure.tree_parent, 0)
     child_row = conductance * row_scale
     parent_row = conductance * row_scale[parent]
     diag = child_row + jnp.zeros(structure.n_nodes).at[parent].add(parent_row)
     return {"child_row": child_row, "parent_row": parent_row, "diag": diag}
+
+
+def axial_coefficients(structure: Structure, params: dict, geom: dict) -> dict:
+    """Cable coefficients (1/ms in compartment rows), computed once per simulation.
+
+    Conductances `1 / (Ra · load)` (Ra Ω·cm, loads 1/µm) scaled by `1e7 / (area · c_m)`.
+    See `coupling_coefficients` for the returned dict.
+    """
+    scale = AXIAL_TO_PER_MS / (geom["area"] * params["capacitance"])  # (n_comp,)
+    return coupling_coefficients(
+        structure,
+        params["axial_resistivity"],
+        geom["resistive_load_in"],
+        geom["resistive_load_out"],
+        scale,
+    )
+
+
+def diffusion_coefficients(structure: Structure, params: dict, geom: dict, state: str) -> dict:
+    """Coefficients (1/ms) of the intracellular diffusion of `state` (e.g. `CaCon_i`).
+
+    Conductances `D / load` (D = `axial_diffusion_<state>`, µm²/ms; loads 1/µm) divided by
+    the compartment volume (µm³): no 1e7, no capacitance. Zero-flux (sealed) ends.
+    """
+    return coupling_coefficients(
+        structure,
+        1.0 / params[f"axial_diffusion_{state}"],
+        geom["resistive_load_in"],
+        geom["resistive_load_out"],
+        1.0 / geom["volume"],
+    )
+
+
+def exp_euler_transition(structure: Structure, coefficients: dict, dt):
+    """`expm(G dt)` (n_comp, n_comp) of the coupling in `coefficients`, branchpoints eliminated."""
+    g = coupling_matrix(
+        structure.tree_parent,
+        structure.n_comp,
+        coefficients["child_row"],
+        coefficients["parent_row"],
+        coefficients["diag"],
+    )
+    return transition_matrix(g, dt)
 
 
 def _gather(group, full: dict, names) -> dict:
@@ -94,20 +152,52 @@ def mechanism_states(group, states: dict, current_names) -> dict:
     return _gather(group, states, group.state_names + tuple(current_names))
 
 
-def update_channels(structure: Structure, states: dict, params: dict, geom: dict, dt) -> dict:
-    """Advance every channel's states with the voltage at the start of the step."""
+def _pump_of_diffused_ion(structure: Structure, group) -> bool:
+    mech = group.mechanism
+    return (
+        group.convention == "array"
+        and getattr(mech, "ion_name", None) in structure.diffused_states
+        and getattr(type(mech), "ion_flux", Pump.ion_flux) is not Pump.ion_flux
+    )
+
+
+def _linearized_flux(group, st: dict, pr: dict, new: dict):
+    """`(-d[ion]/dt, its slope in [ion])` of a pump, both (k,) (mM/ms, 1/ms)."""
+    mech = group.mechanism
+    merged = {**st, **new}
+    conc = st[mech.ion_name]
+    return jax.jvp(lambda c: mech.ion_flux(merged, c, pr), (conc,), (jnp.ones_like(conc),))
+
+
+def update_channels(
+    structure: Structure, states: dict, params: dict, geom: dict, dt, ion_terms=None
+) -> dict:
+    """Advance every channel's states with the voltage at the start of the step.
+
+    Pumps of a diffused ion do not update it here: their flux, linearized in the
+    concentration, is added into `ion_terms[ion] = (flux, slope)` ((n_comp,) each, mM/ms and
+    1/ms) for the implicit diffusion solve (pass a dict when ions diffuse).
+    """
     states = dict(states)
+    n = structure.n_comp
     for group in structure.channels:
         v = states["v"] if group.covers_all else states["v"][group.rows]
-        new = _call(
-            group,
-            "update_states",
-            mechanism_states(group, states, structure.current_names),
-            mechanism_params(group, params, geom, states),
-            v,
-            dt,
-        )
-        for key, value in (new or {}).items():
+        st = mechanism_states(group, states, structure.current_names)
+        pr = mechanism_params(group, params, geom, states)
+        new = dict(_call(group, "update_states", st, pr, v, dt) or {})
+        if ion_terms is not None and _pump_of_diffused_ion(structure, group):
+            ion = group.mechanism.ion_name
+            new.pop(ion, None)
+            flux, lin = _linearized_flux(group, st, pr, new)
+            old_flux, old_lin = ion_terms.get(ion, (jnp.zeros(n), jnp.zeros(n)))
+            if group.covers_all:
+                ion_terms[ion] = (old_flux + flux, old_lin + lin)
+            else:
+                ion_terms[ion] = (
+                    old_flux.at[group.rows].add(flux),
+                    old_lin.at[group.rows].add(lin),
+                )
+        for key, value in new.items():
             if key not in states:
                 raise KeyError(
                     f"{type(group.mechanism).__name__}.update_states returned {key!r}, which "
@@ -145,20 +235,52 @@ def channel_currents(structure: Structure, states: dict, params: dict, geom: dic
     return total, slope, per_name
 
 
-def voltage_step(structure, solver, v, current, slope, i_ext, cm, axial, dt):
-    """Advance compartment voltages by one step of the cable equation.
+def linear_solve(structure: Structure, voltage_solver: str, diag, upper, lower, rhs):
+    """Solve the (n_nodes,) tree system with "tree", "sparse" or "dense"."""
+    if structure.n_nodes == 1:
+        return rhs / diag
+    if voltage_solver == "sparse":
+        return sparse_solve(structure.tree_parent, diag, upper, lower, rhs)
+    if voltage_solver == "dense":
+        return dense_solve(structure.tree_parent, diag, upper, lower, rhs)
+    return tree_solve(structure.tree, diag, upper, lower, rhs)
+
+
+def voltage_step(
+    structure,
+    solver,
+    v,
+    current,
+    slope,
+    i_ext,
+    cm,
+    axial,
+    dt,
+    voltage_solver: str = "tree",
+    transition=None,
+):
+    """Advance compartment voltages (or a diffused concentration) by one step.
 
     Args:
         v: (n_comp,) mV at the start of the step.
         current, slope: (n_comp,) linearized membrane current in µA/cm² and µA/cm²/mV.
         i_ext: (n_comp,) injected current density, µA/cm².
         cm: (n_comp,) µF/cm².
-        axial: output of `axial_coefficients`.
-        solver: "bwd_euler", "crank_nicolson" or "fwd_euler".
+        axial: output of `axial_coefficients` (or `diffusion_coefficients`).
+        solver: "bwd_euler", "crank_nicolson", "fwd_euler" or "exp_euler".
+        voltage_solver: linear solver of the implicit schemes: "tree", "sparse", "dense".
+        transition: (n_comp, n_comp) `expm(G dt)` for "exp_euler" (computed if None).
+
+    For a concentration (mM) pass `current` = flux `-d[c]/dt` (mM/ms), `slope` its
+    derivative in [c] (1/ms), `i_ext` = 0 and `cm` = 1.
     """
     n = structure.n_comp
     n_bp = structure.n_nodes - n
     drive = (slope * v - current + i_ext) / cm
+    if solver == "exp_euler":
+        if transition is None:
+            transition = exp_euler_transition(structure, axial, dt)
+        return exp_euler_step(v, dt, drive, slope / cm, transition)
     if solver == "fwd_euler":
         offdiag_comp = tree_offdiag_matvec(
             structure.tree,
@@ -183,10 +305,7 @@ def voltage_step(structure, solver, v, current, slope, i_ext, cm, axial, dt):
     upper = -row * axial["child_row"]
     lower = -row[parent] * axial["parent_row"]
     rhs = jnp.concatenate([v + h * drive, jnp.zeros(n_bp, v.dtype)])
-    if structure.n_nodes == 1:
-        solution = rhs / diag
-    else:
-        solution = tree_solve(structure.tree, diag, upper, lower, rhs)
+    solution = linear_solve(structure, voltage_solver, diag, upper, lower, rhs)
     v_new = solution[:n]
     if solver == "crank_nicolson":
         v_new = 2.0 * v_new - v

@@ -72,6 +72,7 @@ class Structure:
     edge_param_names: tuple = field(default_factory=tuple)
     edge_state_names: tuple = field(default_factory=tuple)
     synapse_current_names: tuple = field(default_factory=tuple)
+    diffused_states: tuple = field(default_factory=tuple)  # ions diffusing intracellularly
 
 
 def _tree_edges(branch_parents, ncomp_per_branch):
@@ -161,6 +162,7 @@ def compile_structure(module) -> Structure:
         current_names=tuple(current_names),
         node_param_names=tuple(param_names),
         node_state_names=tuple(state_names),
+        diffused_states=tuple(base.__dict__.get("_diffused_states", ())),
         **synapse_fields,
     )
     base._sim_cache = (base._version, structure)
