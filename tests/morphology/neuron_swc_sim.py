@@ -61,16 +61,16 @@ def load_neuron(path: Path, nseg: int, ra: float, cm: float):
     h.load_file("stdrun.hoc")
     h.load_file("import3d.hoc")
     for sec in list(h.allsec()):  # only the sections a previous call made
-        if sec.name() in _OURS:
+        if sec.hoc_internal_name() in _OURS:
             h.delete_section(sec=sec)
-    before = {sec.name() for sec in h.allsec()}
+    before = {sec.hoc_internal_name() for sec in h.allsec()}
     reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(str(path))
     h.Import3d_GUI(reader, False).instantiate(None)
-    sections = [sec for sec in h.allsec() if sec.name() not in before]
+    sections = [sec for sec in h.allsec() if sec.hoc_internal_name() not in before]
     _OURS.clear()
-    _OURS.update(sec.name() for sec in sections)
+    _OURS.update(sec.hoc_internal_name() for sec in sections)
     for sec in sections:
         sec.nseg = nseg
         sec.Ra = ra

@@ -36,13 +36,14 @@ def neuron_swc_geometry(path: str | Path, nseg: int) -> list[NeuronSection]:
 
     h.load_file("stdlib.hoc")
     h.load_file("import3d.hoc")
-    before = {s.name() for s in h.allsec()}
+    # identity, not names: sections left by other tests may share Import3d's names
+    before = {s.hoc_internal_name() for s in h.allsec()}
     reader = h.Import3d_SWC_read()
     reader.quiet = 1
     reader.input(str(path))
     importer = h.Import3d_GUI(reader, False)
     importer.instantiate(None)
-    new = [s for s in h.allsec() if s.name() not in before]
+    new = [s for s in h.allsec() if s.hoc_internal_name() not in before]
     out = []
     try:
         for sec in new:
