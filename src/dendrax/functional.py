@@ -96,7 +96,9 @@ def steady_state_init(module, params=None, delta_t: float = 0.025, param_state=N
     plan = _delay_plan(module, structure, delta_t)
     states, all_params = initial_values(module, structure, params, param_state, delay_plan=plan)
     states = _channel_steady_states(structure, states, all_params, delta_t)
-    _, _, per_name = channel_currents(structure, states, all_params, all_params, delta_t)
+    _, _, per_name = channel_currents(
+        structure, states, all_params, all_params, delta_t, with_slope=False
+    )
     states.update(per_name)
     if structure.synapses:
         states.update(initial_synapse_currents(structure, states, all_params, delta_t))
@@ -187,11 +189,20 @@ def simulate(
     n_steps = int(t_max // delta_t + 1)
     index, current = _stimulus_arrays(stim_comp_index, stim_current, structure.n_comp)
     t_len = current.shape[1]
-    current = current[:, :n_steps] if t_len >= n_steps else jnp.pad(
-        current, ((0, 0), (0, n_steps - t_len)))
+    current = (
+        current[:, :n_steps]
+        if t_len >= n_steps
+        else jnp.pad(current, ((0, 0), (0, n_steps - t_len)))
+    )
     plan = _delay_plan(module, structure, delta_t)
-    states, all_params = initial_values(module, structure, [] if params is None else params,
-                                        param_state, all_states, delay_plan=plan)
+    states, all_params = initial_values(
+        module,
+        structure,
+        [] if params is None else params,
+        param_state,
+        all_states,
+        delay_plan=plan,
+    )
     step = make_step(structure, solver, plan)
 
     def record(s):

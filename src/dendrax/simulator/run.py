@@ -86,21 +86,19 @@ def initial_values(
             for s in structure.diffused_states
         }
     edge_params = {k: _float(nodes[k]) for k in structure.edge_param_names}
-    edge_params = apply_parameter_updates(
-        edge_params, trainables, params, param_state, "edge"
-    )
+    edge_params = apply_parameter_updates(edge_params, trainables, params, param_state, "edge")
     all_params.update(edge_params)
     if all_states is None:
         states = {k: _float(nodes[k]) for k in structure.node_state_names}
         states = apply_parameter_updates(states, trainables, params, param_state, "node")
         for name in structure.current_names:
             states[name] = jnp.zeros_like(states["v"])
-        _, _, per_name = channel_currents(structure, states, all_params, geom, 0.025)
+        _, _, per_name = channel_currents(
+            structure, states, all_params, geom, 0.025, with_slope=False
+        )
         states.update(per_name)
         edge_states = {k: _float(nodes[k]) for k in structure.edge_state_names}
-        states.update(
-            apply_parameter_updates(edge_states, trainables, params, param_state, "edge")
-        )
+        states.update(apply_parameter_updates(edge_states, trainables, params, param_state, "edge"))
         states.update(initial_synapse_currents(structure, states, all_params, 0.025))
         if delay_plan is not None:
             states.update(initial_delay_buffer(delay_plan, states))

@@ -207,26 +207,38 @@ def update_channels(
     return states
 
 
-def channel_currents(structure: Structure, states: dict, params: dict, geom: dict, dt):
+def _current_and_shifted(group, st, pr, v, dt, with_slope: bool):
+    """Current at `v` and (if `with_slope`) at `v + DELTA_V`, the finite-difference pair."""
+    i0 = _call(group, "compute_current", st, pr, v, dt)
+    if not with_slope:
+        return i0, None
+    return i0, _call(group, "compute_current", st, pr, v + DELTA_V, dt)
+
+
+def channel_currents(
+    structure: Structure, states: dict, params: dict, geom: dict, dt, with_slope: bool = True
+):
     """Total channel current (mA/cm²) at v and its slope dI/dv (by finite difference).
 
-    Returns `(current, slope, per_name)` with per_name = {current_name: (n_comp,)}.
+    Returns `(current, slope, per_name)` with per_name = {current_name: (n_comp,)}; `slope`
+    is None when `with_slope` is False (e.g. for the currents recorded at t = 0).
     """
     v_all = states["v"]
     total = jnp.zeros_like(v_all)
-    slope = jnp.zeros_like(v_all)
+    slope = jnp.zeros_like(v_all) if with_slope else None
     per_name = {name: jnp.zeros_like(v_all) for name in structure.current_names}
     for group in structure.channels:
         v = v_all if group.covers_all else v_all[group.rows]
         st = mechanism_states(group, states, structure.current_names)
         pr = mechanism_params(group, params, geom, states)
-        i0 = _call(group, "compute_current", st, pr, v, dt)
-        i1 = _call(group, "compute_current", st, pr, v + DELTA_V, dt)
-        s = (i1 - i0) / DELTA_V
+        i0, i1 = _current_and_shifted(group, st, pr, v, dt, with_slope)
         if group.covers_all:
-            total, slope = total + i0, slope + s
+            total = total + i0
         else:
-            total, slope = total.at[group.rows].add(i0), slope.at[group.rows].add(s)
+            total = total.at[group.rows].add(i0)
+        if with_slope:
+            s = (i1 - i0) / DELTA_V
+            slope = slope + s if group.covers_all else slope.at[group.rows].add(s)
         name = group.mechanism.current_name
         if name:
             per_name[name] = (

@@ -104,7 +104,9 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
                 states[name] = value
         for name in structure.current_names:
             states[name] = jnp.zeros_like(states["v"])
-        _, _, per_name = channel_currents(structure, states, all_params, all_params, delta_t)
+        _, _, per_name = channel_currents(
+            structure, states, all_params, all_params, delta_t, with_slope=False
+        )
         states.update(per_name)
         if structure.synapses:
             states.update(initial_synapse_currents(structure, states, all_params, delta_t))
