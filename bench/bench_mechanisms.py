@@ -34,8 +34,7 @@ T_MAX, DT = 1000.0, 0.025
 
 
 def _time_dendrax(comp):
-    simulate = jax.jit(lambda params: jx.integrate(comp, params=params, t_max=T_MAX,
-                                                   delta_t=DT))
+    simulate = jax.jit(lambda params: jx.integrate(comp, params=params, t_max=T_MAX, delta_t=DT))
     start = time.perf_counter()
     v = simulate([]).block_until_ready()
     first = time.perf_counter() - start
@@ -52,8 +51,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         mod_files = find_mod_files(Path(tmp) / "mod")
         if mod_files is None:
-            print("SKIP: Hay .mod files not found (put the bluepyemodel wheel in "
-                  "$DENDRAX_TEST_WHEELS; pip download --no-deps bluepyemodel==1.0.50)")
+            print(
+                "SKIP: Hay .mod files not found (put the bluepyemodel wheel in "
+                "$DENDRAX_TEST_WHEELS; pip download --no-deps bluepyemodel==1.0.50)"
+            )
             return 0
         comp = dendrax_compartment(mod_files, T_MAX, DT)
         v_dx, compile_s, dx_s = _time_dendrax(comp)
@@ -63,8 +64,10 @@ def main() -> int:
         except Exception as err:  # noqa: BLE001 - report and go on
             print(f"NEURON unavailable: {err}")
             neuron = None
-    print(f"8 Hay channels + leak, 1 compartment, {T_MAX:.0f} ms at dt {DT} ms "
-          f"({int(T_MAX // DT + 1)} steps)")
+    print(
+        f"8 Hay channels + leak, 1 compartment, {T_MAX:.0f} ms at dt {DT} ms "
+        f"({int(T_MAX // DT + 1)} steps)"
+    )
     print(f"{'simulator':<12}{'compile (s)':>12}{'run (s)':>12}")
     print(f"{'dendrax':<12}{compile_s:>12.3f}{dx_s:>12.4f}")
     if neuron is not None:
@@ -73,8 +76,10 @@ def main() -> int:
         print(f"{'NEURON':<12}{'-':>12}{neuron['seconds']:>12.4f}")
         print(f"dendrax / NEURON run time: {dx_s / neuron['seconds']:.2f}x")
         spikes = int(np.sum((v_nrn[1:] > 0) & (v_nrn[:-1] <= 0)))
-        print(f"mean |dV| vs NEURON: {np.mean(np.abs(v_dx[:n] - v_nrn[:n])):.2e} mV "
-              f"({spikes} spikes in NEURON)")
+        print(
+            f"mean |dV| vs NEURON: {np.mean(np.abs(v_dx[:n] - v_nrn[:n])):.2e} mV "
+            f"({spikes} spikes in NEURON)"
+        )
     return 0
 
 

@@ -21,8 +21,9 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-SWC_DIR = Path(os.environ.get(
-    "DENDRAX_SWC_DIR", Path(__file__).resolve().parents[1] / "../shared/data/swc")).resolve()
+SWC_DIR = Path(
+    os.environ.get("DENDRAX_SWC_DIR", Path(__file__).resolve().parents[1] / "../shared/data/swc")
+).resolve()
 CASES = [("morph_ca1_n120.swc", 4), ("morph_l5pc_with_axon.swc", 1)]
 DT, T_MAX = 0.025, 100.0  # ms
 
@@ -87,8 +88,10 @@ def main() -> None:
             print(f"{fname:<28}{sim:<9}{s:>10.3f}{c:>11.3f}{r:>9.3f}")
         if "jaxley" in results:
             (s0, c0, r0), (s1, c1, r1) = results["dendrax"][fname], results["jaxley"][fname]
-            print(f"{'':<28}{'ratio':<9}{s1 / s0:>9.1f}x{c1 / max(c0, 1e-9):>10.1f}x"
-                  f"{r1 / r0:>8.1f}x   (jaxley / dendrax)")
+            print(
+                f"{'':<28}{'ratio':<9}{s1 / s0:>9.1f}x{c1 / max(c0, 1e-9):>10.1f}x"
+                f"{r1 / r0:>8.1f}x   (jaxley / dendrax)"
+            )
 
 
 if __name__ == "__main__":

@@ -21,11 +21,13 @@ def _timed(fn):
 
 def construction(jx, channels, synapses):
     """400 one-compartment cells, fully_connect 200 -> 200, insert HH, 200 per-edge sets."""
+
     def build():
         cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
         net = jx.Network([cell] * 400)
-        jx.fully_connect(net.cell(range(200)), net.cell(range(200, 400)),
-                         synapses.IonotropicSynapse())
+        jx.fully_connect(
+            net.cell(range(200)), net.cell(range(200, 400)), synapses.IonotropicSynapse()
+        )
         net.insert(channels.HH())
         for e in range(200):
             net.select(edges=e).set("IonotropicSynapse_gS", 0.001)
@@ -37,14 +39,17 @@ def construction(jx, channels, synapses):
 
 def simulation(jx, channels, synapses, n_cells=100, n_pre=50, t_max=100.0):
     """HH cells of 4 branches x 4 comps, fully_connect n_pre -> rest, IonotropicSynapse."""
+
     def build():
         cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=[-1, 0, 0, 1])
         net = jx.Network([cell] * n_cells)
         net.insert(channels.HH())
-        jx.fully_connect(net.cell(range(n_pre)), net.cell(range(n_pre, n_cells)),
-                         synapses.IonotropicSynapse())
-        net.cell(0).branch(0).comp(0).stimulate(jx.step_current(1.0, 2.0, 0.5, 0.025, t_max),
-                                                verbose=False)
+        jx.fully_connect(
+            net.cell(range(n_pre)), net.cell(range(n_pre, n_cells)), synapses.IonotropicSynapse()
+        )
+        net.cell(0).branch(0).comp(0).stimulate(
+            jx.step_current(1.0, 2.0, 0.5, 0.025, t_max), verbose=False
+        )
         net.cell(range(n_cells)).branch(0).comp(0).record(verbose=False)
         return net
 
@@ -53,8 +58,11 @@ def simulation(jx, channels, synapses, n_cells=100, n_pre=50, t_max=100.0):
     simulate = jax.jit(lambda p: jx.integrate(net, params=p, t_max=t_max))
     _, first = _timed(lambda: simulate([]).block_until_ready())
     _, run = _timed(lambda: simulate([]).block_until_ready())
-    return {f"sim{n_cells}_build_s": build_s, f"sim{n_cells}_compile_s": first - run,
-            f"sim{n_cells}_run_s": run}
+    return {
+        f"sim{n_cells}_build_s": build_s,
+        f"sim{n_cells}_compile_s": first - run,
+        f"sim{n_cells}_run_s": run,
+    }
 
 
 def snn_step():
@@ -87,8 +95,9 @@ def main():
     results["dendrax"].update(construction(dendrax, channels, synapses))
     results["dendrax"].update(simulation(dendrax, channels, synapses))
     if args.scale:
-        results["dendrax"].update(simulation(dendrax, channels, synapses, n_cells=2000,
-                                             n_pre=50, t_max=10.0))
+        results["dendrax"].update(
+            simulation(dendrax, channels, synapses, n_cells=2000, n_pre=50, t_max=10.0)
+        )
     if args.snn:
         results["dendrax"].update(snn_step())
     try:

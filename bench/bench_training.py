@@ -62,12 +62,19 @@ def build_rockpool(model: str, dendrax_net, rp):
         hidden = instant_jax(n_hid, function=jnp.tanh)
     else:
         rate = p["1_Rate"]
-        hidden = rate_jax(n_hid, tau=jnp.asarray(rate["tau"], jnp.float32),
-                          bias=jnp.asarray(rate["bias"], jnp.float32),
-                          threshold=jnp.asarray(rate["threshold"], jnp.float32),
-                          activation_func="tanh", dt=float(dendrax_net[1].dt))
-    return sequential(linear_jax((example.N_IN, n_hid), weight=w_in), hidden,
-                      linear_jax((n_hid, example.N_OUT), weight=w_out))
+        hidden = rate_jax(
+            n_hid,
+            tau=jnp.asarray(rate["tau"], jnp.float32),
+            bias=jnp.asarray(rate["bias"], jnp.float32),
+            threshold=jnp.asarray(rate["threshold"], jnp.float32),
+            activation_func="tanh",
+            dt=float(dendrax_net[1].dt),
+        )
+    return sequential(
+        linear_jax((example.N_IN, n_hid), weight=w_in),
+        hidden,
+        linear_jax((n_hid, example.N_OUT), weight=w_out),
+    )
 
 
 def make_step(net, inputs, targets, model: str):
@@ -80,7 +87,8 @@ def make_step(net, inputs, targets, model: str):
         lower[rate_key]["tau"] = example.TAU_MIN
         bounds = (lower, upper)
     labels = jax.tree_util.tree_map_with_path(
-        lambda path, _: "tau" if getattr(path[-1], "key", None) == "tau" else "rest", params)
+        lambda path, _: "tau" if getattr(path[-1], "key", None) == "tau" else "rest", params
+    )
     optimizer = optax.multi_transform({"tau": optax.adam(LR_TAU), "rest": optax.adam(LR)}, labels)
     inputs, targets = jnp.asarray(inputs, jnp.float32), jnp.asarray(targets, jnp.float32)
 
@@ -160,24 +168,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--models", nargs="+", default=["ff", "rate"], choices=["ff", "rate"])
     args = parser.parse_args(argv)
 
-    print(f"jax {jax.__version__} on {jax.devices()[0].platform}; T={example.T}, "
-          f"N_IN={example.N_IN}, N_HIDDEN={example.N_HIDDEN}, N_OUT={example.N_OUT}; "
-          f"median of {args.steps} steps after {args.warmup} warm-up steps")
+    print(
+        f"jax {jax.__version__} on {jax.devices()[0].platform}; T={example.T}, "
+        f"N_IN={example.N_IN}, N_HIDDEN={example.N_HIDDEN}, N_OUT={example.N_OUT}; "
+        f"median of {args.steps} steps after {args.warmup} warm-up steps"
+    )
     rows, rp_error = bench(args.models, args.steps, args.warmup)
-    header = (f"{'model':<6} {'dendrax steps/s':>16} {'rockpool steps/s':>17} "
-              f"{'dendrax/rockpool':>17}  {'compile s (dx/rp)':>18}  {'loss0 (dx/rp)':>18}")
+    header = (
+        f"{'model':<6} {'dendrax steps/s':>16} {'rockpool steps/s':>17} "
+        f"{'dendrax/rockpool':>17}  {'compile s (dx/rp)':>18}  {'loss0 (dx/rp)':>18}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
         dx, rp = row["dendrax"], row.get("rockpool")
         if rp is None:
-            print(f"{row['model']:<6} {dx.steps_per_s:>16.1f} {'-':>17} {'-':>17}  "
-                  f"{dx.compile_s:>18.2f}  {dx.first_loss:>18.4f}")
+            print(
+                f"{row['model']:<6} {dx.steps_per_s:>16.1f} {'-':>17} {'-':>17}  "
+                f"{dx.compile_s:>18.2f}  {dx.first_loss:>18.4f}"
+            )
         else:
-            print(f"{row['model']:<6} {dx.steps_per_s:>16.1f} {rp.steps_per_s:>17.1f} "
-                  f"{dx.steps_per_s / rp.steps_per_s:>17.2f}  "
-                  f"{f'{dx.compile_s:.2f}/{rp.compile_s:.2f}':>18}  "
-                  f"{f'{dx.first_loss:.4f}/{rp.first_loss:.4f}':>18}")
+            print(
+                f"{row['model']:<6} {dx.steps_per_s:>16.1f} {rp.steps_per_s:>17.1f} "
+                f"{dx.steps_per_s / rp.steps_per_s:>17.2f}  "
+                f"{f'{dx.compile_s:.2f}/{rp.compile_s:.2f}':>18}  "
+                f"{f'{dx.first_loss:.4f}/{rp.first_loss:.4f}':>18}"
+            )
     if rp_error is not None:
         print(f"note: rockpool not importable ({rp_error}); only dendrax was timed")
 

@@ -58,20 +58,30 @@ def build(model: str, seed: int = 0) -> Sequential:
     keys = [seed, seed + 1]
     n_hid = N_HIDDEN.get(model)
     if model == "ff":
-        return Sequential(Linear((N_IN, n_hid), rng_key=keys[0]),
-                          Instant(n_hid, jnp.tanh),
-                          Linear((n_hid, N_OUT), rng_key=keys[1]))
+        return Sequential(
+            Linear((N_IN, n_hid), rng_key=keys[0]),
+            Instant(n_hid, jnp.tanh),
+            Linear((n_hid, N_OUT), rng_key=keys[1]),
+        )
     if model == "rate":
         # Time constants start spread over 5-50 ms: some begin below the 10 ms bound.
         tau = np.random.default_rng(seed + 2).uniform(5e-3, 50e-3, size=n_hid)
-        return Sequential(Linear((N_IN, n_hid), rng_key=keys[0]),
-                          Rate(n_hid, tau=tau, activation_func="tanh", rng_key=seed),
-                          Linear((n_hid, N_OUT), rng_key=keys[1]))
+        return Sequential(
+            Linear((N_IN, n_hid), rng_key=keys[0]),
+            Rate(n_hid, tau=tau, activation_func="tanh", rng_key=seed),
+            Linear((n_hid, N_OUT), rng_key=keys[1]),
+        )
     raise ValueError(f"model must be 'ff' or 'rate', got {model!r}")
 
 
-def train(model: str = "ff", epochs: int = DEFAULT_EPOCHS, lr: float = 1e-2,
-          lr_tau: float = 1e-3, seed: int = 0, progress: bool = False) -> dict:
+def train(
+    model: str = "ff",
+    epochs: int = DEFAULT_EPOCHS,
+    lr: float = 1e-2,
+    lr_tau: float = 1e-3,
+    seed: int = 0,
+    progress: bool = False,
+) -> dict:
     """Train one network on the frozen-noise task (Adam; ``lr_tau`` (s/step) for time constants).
 
     Returns a dict with ``losses`` (task MSE per epoch, without the bounds cost), ``net`` (the
@@ -94,15 +104,29 @@ def train(model: str = "ff", epochs: int = DEFAULT_EPOCHS, lr: float = 1e-2,
     # Time constants are in seconds: give them their own, smaller Adam step so that one update
     # cannot jump far below the bound (forward Euler needs tau > dt).
     labels = jax.tree_util.tree_map_with_path(
-        lambda path, _: "tau" if getattr(path[-1], "key", None) == "tau" else "rest", params)
+        lambda path, _: "tau" if getattr(path[-1], "key", None) == "tau" else "rest", params
+    )
     optimizer = optax.multi_transform({"tau": optax.adam(lr_tau), "rest": optax.adam(lr)}, labels)
     # The bounds cost is >= 1 per violating element and its gradient is ~1 per second of
     # violation, so it is weighted up to dominate the task gradient near the bound.
-    params, history = fit(loss_fn, params, None, optimizer, epochs, bounds=bounds,
-                          bounds_weight=100.0, has_aux=True, progress=progress)
+    params, history = fit(
+        loss_fn,
+        params,
+        None,
+        optimizer,
+        epochs,
+        bounds=bounds,
+        bounds_weight=100.0,
+        has_aux=True,
+        progress=progress,
+    )
     net = net.set_attributes(params)
-    result = {"losses": np.asarray(history["metrics"]["mse"]), "net": net, "target": targets,
-              "output": np.asarray(net(inputs)[0][0])}
+    result = {
+        "losses": np.asarray(history["metrics"]["mse"]),
+        "net": net,
+        "target": targets,
+        "output": np.asarray(net(inputs)[0][0]),
+    }
     if model == "rate":
         result["tau"] = np.asarray(params["1_Rate"]["tau"])
     return result
@@ -141,11 +165,15 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         res = train(model, epochs=args.epochs, seed=args.seed, progress=True)
         losses = res["losses"]
-        print(f"{model}: loss {losses[0]:.4f} -> {losses[-1]:.4f} "
-              f"({losses[0] / losses[-1]:.1f}x lower) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"{model}: loss {losses[0]:.4f} -> {losses[-1]:.4f} "
+            f"({losses[0] / losses[-1]:.1f}x lower) in {time.perf_counter() - t0:.1f} s"
+        )
         if model == "rate":
-            print(f"rate: tau range {res['tau'].min() * 1e3:.2f}-{res['tau'].max() * 1e3:.2f} ms "
-                  f"(lower bound {TAU_MIN * 1e3:.0f} ms)")
+            print(
+                f"rate: tau range {res['tau'].min() * 1e3:.2f}-{res['tau'].max() * 1e3:.2f} ms "
+                f"(lower bound {TAU_MIN * 1e3:.0f} ms)"
+            )
         results[model] = res
     plot(results, args.out)
     print(f"saved {args.out}")

@@ -49,10 +49,12 @@ def build_network(seed: int):
     jx.fully_connect(hidden, outputs, SpikeSynapse())
     net.set("SpikeSynapse_s_decay", 2.0)  # 1/ms: events decay over ~0.5 ms
     n_in_edges = N_IN * N_HIDDEN
-    weights = np.concatenate([
-        rng.normal(-0.002, 0.003, n_in_edges),
-        rng.normal(-0.0005, 0.0002, N_HIDDEN * N_OUT),
-    ])
+    weights = np.concatenate(
+        [
+            rng.normal(-0.002, 0.003, n_in_edges),
+            rng.normal(-0.0005, 0.0002, N_HIDDEN * N_OUT),
+        ]
+    )
     net.set("SpikeSynapse_gS", weights)
     net.select(edges="all").make_trainable("SpikeSynapse_gS", verbose=False)
     outputs.record(verbose=False)
@@ -88,8 +90,14 @@ def make_functions(net):
     return jax.jit(batched_logits), jax.jit(jax.value_and_grad(loss_fn, has_aux=True))
 
 
-def train(epochs: int = 15, seed: int = 0, n_samples: int = 64, batch_size: int = 16,
-          learning_rate: float = 3e-4, verbose: bool = True):
+def train(
+    epochs: int = 15,
+    seed: int = 0,
+    n_samples: int = 64,
+    batch_size: int = 16,
+    learning_rate: float = 3e-4,
+    verbose: bool = True,
+):
     """Train and return (params, training accuracy after the last epoch)."""
     net = build_network(seed)
     currents, labels = make_dataset(n_samples, seed)

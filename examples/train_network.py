@@ -74,20 +74,27 @@ def make_model(net: jx.Network):
     n_steps = int(T_MAX // DELTA_T + 1)
     level = math.ceil(math.sqrt(n_steps))
     checkpoints = [level, level]  # 2-level checkpointing: memory ~ 2 sqrt(T) states
-    transform = ParamTransform([
-        {"TanhRateSynapse_gS": SigmoidTransform(-G_MAX, G_MAX)},
-        {"radius": SigmoidTransform(0.2, 3.0)},
-    ])
+    transform = ParamTransform(
+        [
+            {"TanhRateSynapse_gS": SigmoidTransform(-G_MAX, G_MAX)},
+            {"radius": SigmoidTransform(0.2, 3.0)},
+        ]
+    )
     first = int(READOUT_FROM / DELTA_T)
 
     def simulate(params, features):
         """Voltage (mV) of the output cell, (n_steps + 1,), for one pair of features."""
-        currents = jx.datapoint_to_step_currents(I_DELAY, I_DUR, I_SCALE * features, DELTA_T,
-                                                 T_MAX)
+        currents = jx.datapoint_to_step_currents(I_DELAY, I_DUR, I_SCALE * features, DELTA_T, T_MAX)
         stimuli = net.cell(0).branch(0).comp(0).data_stimulate(currents[0])
         stimuli = net.cell(1).branch(0).comp(0).data_stimulate(currents[1], stimuli)
-        return jx.integrate(net, params=params, data_stimuli=stimuli, t_max=T_MAX,
-                            delta_t=DELTA_T, checkpoint_lengths=checkpoints)[0]
+        return jx.integrate(
+            net,
+            params=params,
+            data_stimuli=stimuli,
+            t_max=T_MAX,
+            delta_t=DELTA_T,
+            checkpoint_lengths=checkpoints,
+        )[0]
 
     v_rest = simulate(net.get_parameters(), jnp.zeros(2))[first:].mean()
 
@@ -106,8 +113,14 @@ def make_model(net: jx.Network):
     return transform, predict, loss
 
 
-def train(epochs: int = 10, n_samples: int = 64, batch_size: int = 8, learning_rate: float = 0.05,
-          seed: int = 0, progress: bool = True) -> dict:
+def train(
+    epochs: int = 10,
+    n_samples: int = 64,
+    batch_size: int = 8,
+    learning_rate: float = 0.05,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
     """Train the network; returns losses per epoch (mean over batches) and predictions.
 
     Returns a dict with `losses` (epochs,), `params` (trained, constrained), `inputs`
@@ -141,8 +154,14 @@ def train(epochs: int = 10, n_samples: int = 64, batch_size: int = 8, learning_r
             tqdm.write(f"epoch {epoch}: loss {losses[-1]:.4f}")
     params = transform.forward(opt_params)
     after = np.asarray(batched_predict(params, jnp.asarray(inputs)))
-    return {"losses": np.asarray(losses), "params": params, "inputs": inputs, "labels": labels,
-            "predictions_before": before, "predictions_after": after}
+    return {
+        "losses": np.asarray(losses),
+        "params": params,
+        "inputs": inputs,
+        "labels": labels,
+        "predictions_before": before,
+        "predictions_after": after,
+    }
 
 
 def plot(result: dict, out: str) -> None:
@@ -175,8 +194,10 @@ def main(argv=None) -> None:
     start = time.perf_counter()
     result = train(epochs=args.epochs, seed=args.seed)
     accuracy = np.mean((result["predictions_after"] > 0.5) == (result["labels"] > 0.5))
-    print(f"final loss {result['losses'][-1]:.4f} (first epoch {result['losses'][0]:.4f}), "
-          f"training accuracy {accuracy:.0%}, {time.perf_counter() - start:.1f} s")
+    print(
+        f"final loss {result['losses'][-1]:.4f} (first epoch {result['losses'][0]:.4f}), "
+        f"training accuracy {accuracy:.0%}, {time.perf_counter() - start:.1f} s"
+    )
     plot(result, args.out)
     print(f"wrote {args.out}")
 

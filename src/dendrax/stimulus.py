@@ -22,7 +22,7 @@ def _on_mask(i_delay, i_dur, delta_t, t_max) -> np.ndarray:
         raise ValueError(f"i_delay and i_dur must be >= 0 ms; got {i_delay}, {i_dur}.")
     n = int(t_max // delta_t) + 2
     mask = np.zeros(n, dtype=bool)
-    mask[int(i_delay / delta_t):int((i_delay + i_dur) / delta_t)] = True
+    mask[int(i_delay / delta_t) : int((i_delay + i_dur) / delta_t)] = True
     return mask
 
 

@@ -33,8 +33,18 @@ CHANNELS = {
     "Ih": ("gIhbar", 0.0002),
 }
 #: Geometry, passive properties, reversal potentials and temperature of the compartment.
-CELL = dict(length=20.0, diam=20.0, cm=1.0, g_pas=3e-5, e_pas=-75.0, ena=50.0, ek=-85.0,
-            eca=120.0, celsius=34.0, v_init=-75.0)
+CELL = dict(
+    length=20.0,
+    diam=20.0,
+    cm=1.0,
+    g_pas=3e-5,
+    e_pas=-75.0,
+    ena=50.0,
+    ek=-85.0,
+    eca=120.0,
+    celsius=34.0,
+    v_init=-75.0,
+)
 #: Current clamp (nA, ms).
 STIM = dict(delay=20.0, dur=60.0, amp=0.4)
 _WHEEL_GLOB = "bluepyemodel-*.whl"
@@ -42,8 +52,11 @@ _IN_WHEEL = "examples/L5PC/mechanisms/"
 
 
 def _wheel_dirs():
-    dirs = [os.environ.get("DENDRAX_TEST_WHEELS"), Path.home() / ".cache/dendrax/wheels",
-            "/tmp/wheels"]
+    dirs = [
+        os.environ.get("DENDRAX_TEST_WHEELS"),
+        Path.home() / ".cache/dendrax/wheels",
+        "/tmp/wheels",
+    ]
     return [Path(d) for d in dirs if d]
 
 
@@ -86,8 +99,9 @@ def dendrax_compartment(mod_files: dict, t_max: float, dt: float):
     comp.set("v", CELL["v_init"])
     comp.init_states(dt)
     comp.record("v", verbose=False)
-    comp.stimulate(jx.step_current(STIM["delay"], STIM["dur"], STIM["amp"], dt, t_max),
-                   verbose=False)
+    comp.stimulate(
+        jx.step_current(STIM["delay"], STIM["dur"], STIM["amp"], dt, t_max), verbose=False
+    )
     return comp
 
 
@@ -134,14 +148,25 @@ def compile_mechanisms(mod_files: dict, workdir: Path) -> Path:
 
 def run_neuron(lib: Path, t_max: float, dt: float, repeats: int = 1) -> dict:
     """Run the compartment in NEURON (subprocess); `{"v": [...], "seconds": best time}`."""
-    cfg = {"cell": CELL, "channels": CHANNELS, "stim": STIM, "dt": dt, "t_max": t_max,
-           "repeats": repeats}
+    cfg = {
+        "cell": CELL,
+        "channels": CHANNELS,
+        "stim": STIM,
+        "dt": dt,
+        "t_max": t_max,
+        "repeats": repeats,
+    }
     # Run outside the build folder, so that NEURON does not auto-load the library too.
     rundir = lib.parent.parent.parent
     script = rundir / "run_neuron.py"
     script.write_text(_NEURON_SCRIPT)
-    out = subprocess.run([sys.executable, str(script), str(lib), json.dumps(cfg)],
-                         cwd=rundir, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(
+        [sys.executable, str(script), str(lib), json.dumps(cfg)],
+        cwd=rundir,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if out.returncode:
         raise RuntimeError(f"NEURON failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])

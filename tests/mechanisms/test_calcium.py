@@ -62,13 +62,14 @@ def _simulate(mechanism, nernst):
         return np.asarray(jx.integrate(comp, t_max=T_MAX, delta_t=DT))
     except KeyError as err:
         if nernst and "eCa" in str(err):
-            pytest.xfail("core change pending: channel parameters that are also states "
-                         "(eCa written by CaNernstReversal) must be read from the states")
+            pytest.xfail(
+                "core change pending: channel parameters that are also states "
+                "(eCa written by CaNernstReversal) must be read from the states"
+            )
         raise
 
 
-@pytest.mark.parametrize("mechanism, nernst", [("pump", False), ("faraday", False),
-                                               ("pump", True)])
+@pytest.mark.parametrize("mechanism, nernst", [("pump", False), ("faraday", False), ("pump", True)])
 def test_calcium_traces_match_numpy(mechanism, nernst):
     rec = _simulate(mechanism, nernst)
     v_np, ca_np, eca_np = reference(mechanism, nernst)

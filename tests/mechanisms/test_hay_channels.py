@@ -24,8 +24,10 @@ T_MAX = 100.0
 def mod_files(tmp_path_factory):
     files = find_mod_files(tmp_path_factory.mktemp("hay_mod"))
     if files is None:
-        pytest.skip("Hay 2011 .mod files not available: put the bluepyemodel wheel in "
-                    "$DENDRAX_TEST_WHEELS (pip download --no-deps bluepyemodel==1.0.50)")
+        pytest.skip(
+            "Hay 2011 .mod files not available: put the bluepyemodel wheel in "
+            "$DENDRAX_TEST_WHEELS (pip download --no-deps bluepyemodel==1.0.50)"
+        )
     return files
 
 

@@ -31,7 +31,7 @@ def test_split_equals_hh_and_names():
 
 def test_tadj_scales_conductances():
     tadj = HHNa().init_params({}, {"temperature": 27.0}, -65.0, 0.025)["Na_tadj"]
-    np.testing.assert_allclose(tadj, 2.3 ** -1.0)
+    np.testing.assert_allclose(tadj, 2.3**-1.0)
     v_a = _run([HHNa(), HHK(), HHLeak()], Na_tadj=0.5, K_tadj=0.5, Leak_tadj=0.5)
     v_b = _run([HH()], HH_gNa=0.06, HH_gK=0.018, HH_gLeak=1.5e-4)
     assert np.max(np.abs(v_a - v_b)) < 1e-8

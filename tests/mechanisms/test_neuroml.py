@@ -17,7 +17,9 @@ _HEAD = '<neuroml xmlns="http://www.neuroml.org/schema/neuroml2" id="test">'
 
 # Hodgkin-Huxley 1952 (Jaxley's HH rates) written with HHExpLinearRate, HHExpRate and
 # HHSigmoidRate; the leak as an ionChannelPassive.
-SQUID = _HEAD + """
+SQUID = (
+    _HEAD
+    + """
   <ionChannelHH id="NaHH" conductance="10pS" species="na">
     <gate id="m" type="gateHHrates" instances="3">
       <forwardRate type="HHExpLinearRate" rate="1per_ms" scale="10mV" midpoint="-40mV"/>
@@ -37,6 +39,7 @@ SQUID = _HEAD + """
   <ionChannelPassive id="LeakHH" conductance="10pS"/>
 </neuroml>
 """
+)
 
 
 def _run(channels, values, t_max=20.0, init=False, amp=0.02):
@@ -59,8 +62,14 @@ def test_squid_channels_equal_builtin_hh(tmp_path):
     na, k, leak = (read_neuroml(path, cid)() for cid in channel_ids(path))
     assert na.current_name == "i_Na" and set(na.channel_params) == {"NaHH_gbar", "ena"}
     assert set(na.channel_states) == {"NaHH_m", "NaHH_h"}
-    values = {"NaHH_gbar": 0.12, "KHH_gbar": 0.036, "LeakHH_gbar": 3e-4,
-              "LeakHH_erev": -54.3, "ena": 50.0, "ek": -77.0}
+    values = {
+        "NaHH_gbar": 0.12,
+        "KHH_gbar": 0.036,
+        "LeakHH_gbar": 3e-4,
+        "LeakHH_erev": -54.3,
+        "ena": 50.0,
+        "ek": -77.0,
+    }
     v_nml = _run([na, k, leak], values)
     v_hh = _run([HH()], {})
     assert v_hh.max() > 20.0
@@ -69,14 +78,17 @@ def test_squid_channels_equal_builtin_hh(tmp_path):
 
 def test_q10_and_tau_inf_gates(tmp_path):
     path = tmp_path / "kd.nml"
-    path.write_text(_HEAD + """
+    path.write_text(
+        _HEAD
+        + """
       <ionChannelHH id="Kd" species="k">
         <gate id="m" type="gateHHtauInf" instances="1">
           <q10Settings type="q10ExpTemp" q10Factor="3" experimentalTemp="279.45 K"/>
           <timeCourse type="fixedTimeCourse" tau="2ms"/>
           <steadyState type="HHSigmoidVariable" rate="1" scale="8mV" midpoint="-43mV"/>
         </gate>
-      </ionChannelHH></neuroml>""")
+      </ionChannelHH></neuroml>"""
+    )
     ch = read_neuroml(path, celsius=16.3)()
     v = jnp.asarray([-60.0, -43.0, 0.0])
     inf = 1.0 / (1.0 + np.exp(-(np.asarray(v) + 43.0) / 8.0))
@@ -89,13 +101,16 @@ def test_q10_and_tau_inf_gates(tmp_path):
 
 def test_custom_component_types_are_rejected(tmp_path):
     path = tmp_path / "custom.nml"
-    path.write_text(_HEAD + """
+    path.write_text(
+        _HEAD
+        + """
       <ionChannelHH id="Kx" species="k">
         <gate id="m" type="gateHHtauInf" instances="2">
           <timeCourse type="Kx_m_tau_tau"/>
           <steadyState type="HHSigmoidVariable" rate="1" scale="12mV" midpoint="-11mV"/>
         </gate>
-      </ionChannelHH></neuroml>""")
+      </ionChannelHH></neuroml>"""
+    )
     with pytest.raises(NotImplementedError, match="'Kx'.*'m'.*Kx_m_tau_tau"):
         read_neuroml(path)
     with pytest.raises(ValueError, match="found ids"):
@@ -126,16 +141,33 @@ def test_hay_neuroml_channels_equal_the_mod_files(tmp_path):
     if nml is None or mods is None:
         pytest.skip("bluepyopt / bluepyemodel wheels not available (see hay_model.py)")
     # A delayed rectifier from the built-in HH (sodium and leak off) repolarizes both.
-    common = {"ena": 50.0, "eca": 120.0, "Leak_gLeak": 3e-5, "Leak_eLeak": -75.0, "v": -75.0,
-              "HH_gNa": 0.0, "HH_gLeak": 0.0, "HH_gK": 0.03, "HH_eK": -85.0}
+    common = {
+        "ena": 50.0,
+        "eca": 120.0,
+        "Leak_gLeak": 3e-5,
+        "Leak_eLeak": -75.0,
+        "v": -75.0,
+        "HH_gNa": 0.0,
+        "HH_gLeak": 0.0,
+        "HH_gK": 0.03,
+        "HH_eK": -85.0,
+    }
     from_nml = [read_neuroml(nml[n])() for n in ("NaTa_t", "Ca_HVA", "Ih")]
-    v_nml = _run(from_nml + [Leak(), HH()], {**common, "NaTa_t_gbar": 0.05, "Ca_HVA_gbar": 1e-3,
-                                             "Ih_gbar": 2e-4, "Ih_erev": -45.0},
-                 t_max=40.0, init=True, amp=0.1)
+    v_nml = _run(
+        from_nml + [Leak(), HH()],
+        {**common, "NaTa_t_gbar": 0.05, "Ca_HVA_gbar": 1e-3, "Ih_gbar": 2e-4, "Ih_erev": -45.0},
+        t_max=40.0,
+        init=True,
+        amp=0.1,
+    )
     from_mod = [read_mod(mods[n], celsius=34.0)() for n in ("NaTg", "Ca_HVA", "Ih")]
-    v_mod = _run(from_mod + [Leak(), HH()], {**common, "NaTg_gNaTgbar": 0.05,
-                                             "Ca_HVA_gCa_HVAbar": 1e-3, "Ih_gIhbar": 2e-4},
-                 t_max=40.0, init=True, amp=0.1)
+    v_mod = _run(
+        from_mod + [Leak(), HH()],
+        {**common, "NaTg_gNaTgbar": 0.05, "Ca_HVA_gCa_HVAbar": 1e-3, "Ih_gIhbar": 2e-4},
+        t_max=40.0,
+        init=True,
+        amp=0.1,
+    )
     assert v_mod.max() > 0.0  # it spikes
     print(f"mean |dV| = {np.mean(np.abs(v_nml - v_mod)):.2e} mV")
     assert np.mean(np.abs(v_nml - v_mod)) < 0.05

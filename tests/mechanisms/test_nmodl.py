@@ -34,8 +34,9 @@ def _run(channels, v0=-65.0, **values):
     comp.set("v", v0)
     comp.init_states()
     comp.record(verbose=False)
-    comp.stimulate(jx.step_current(STIM["delay"], STIM["dur"], STIM["amp"], DT, T_MAX),
-                   verbose=False)
+    comp.stimulate(
+        jx.step_current(STIM["delay"], STIM["dur"], STIM["amp"], DT, T_MAX), verbose=False
+    )
     return np.asarray(jx.integrate(comp, t_max=T_MAX, delta_t=DT))[0]
 
 
@@ -66,8 +67,10 @@ def test_celsius_changes_kinetics():
     assert np.max(np.abs(v_cold - v_hot)) > 1.0
 
 
-@pytest.mark.parametrize("name, block", [("capmpr.mod", "KINETIC"), ("release.mod", "KINETIC"),
-                                         ("invlfire.mod", "NET_RECEIVE")])
+@pytest.mark.parametrize(
+    "name, block",
+    [("capmpr.mod", "KINETIC"), ("release.mod", "KINETIC"), ("invlfire.mod", "NET_RECEIVE")],
+)
 def test_unsupported_files_name_block_and_line(name, block):
     with pytest.raises(NotImplementedError, match=rf"{name}: {block} block \(line \d+\)"):
         read_mod(DEMO / name)
@@ -75,7 +78,8 @@ def test_unsupported_files_name_block_and_line(name, block):
 
 def test_nonlinear_derivative_is_rejected(tmp_path):
     mod = tmp_path / "quad.mod"
-    mod.write_text(textwrap.dedent("""
+    mod.write_text(
+        textwrap.dedent("""
         NEURON { SUFFIX quad NONSPECIFIC_CURRENT i }
         STATE { x }
         ASSIGNED { v i }
@@ -84,7 +88,8 @@ def test_nonlinear_derivative_is_rejected(tmp_path):
         DERIVATIVE s {
             x' = -x*x
         }
-    """))
+    """)
+    )
     with pytest.raises(NotImplementedError, match=r"x' \(line 8\) is not linear"):
         read_mod(mod)
 
@@ -126,8 +131,14 @@ def test_imported_channels_match_neuron(tmp_path):
         pytest.skip(f"nrnivmodl could not compile the .mod files: {err}")
     script = tmp_path / "run_neuron.py"
     script.write_text(_NEURON_SCRIPT.format(dt=DT, t_max=T_MAX, **STIM))
-    out = subprocess.run([sys.executable, str(script), str(lib), str(celsius)], cwd=tmp_path,
-                         check=True, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, str(script), str(lib), str(celsius)],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     v_neuron = np.array(__import__("json").loads(out.stdout.strip().splitlines()[-1]))
 
     Na, K = read_mod(DEMO / "nachan.mod", celsius), read_mod(DEMO / "khhchan.mod", celsius)

@@ -47,14 +47,27 @@ CURRENTS = {
     "CaT": (("u",), lambda s, v: 4e-5 * s_inf(v) ** 2 * s["u"] * (v - ECA)),
 }
 CLASSES = {"Na": Na, "K": K, "Km": Km, "CaL": CaL, "CaT": CaT}
-STATE_NAMES = {"m": "Na_m", "h": "Na_h", "n": "K_n", "p": "Km_p", "q": "CaL_q", "r": "CaL_r",
-               "u": "CaT_u"}
+STATE_NAMES = {
+    "m": "Na_m",
+    "h": "Na_h",
+    "n": "K_n",
+    "p": "Km_p",
+    "q": "CaL_q",
+    "r": "CaL_r",
+    "u": "CaT_u",
+}
 
 
-@pytest.mark.parametrize("names, amp", [
-    (("Na", "K"), 0.01), (("Km",), 0.005), (("CaL",), 0.005), (("CaT",), -0.002),
-    (("Na", "K", "Km", "CaL", "CaT"), 0.01),
-])
+@pytest.mark.parametrize(
+    "names, amp",
+    [
+        (("Na", "K"), 0.01),
+        (("Km",), 0.005),
+        (("CaL",), 0.005),
+        (("CaT",), -0.002),
+        (("Na", "K", "Km", "CaL", "CaT"), 0.01),
+    ],
+)
 def test_channel_matches_numpy_equations(names, amp):
     comp = jx.Compartment()
     for name in names:

@@ -42,8 +42,11 @@ def test_rate_forward_euler_by_hand(act):
     tau, bias, thr = rng.uniform(5e-3, 30e-3, n), rng.normal(size=n), 0.1 * rng.normal(size=n)
     w_rec = 0.5 * rng.normal(size=(n, n))
     mod = Rate(n, tau=tau, bias=bias, threshold=thr, w_rec=w_rec, activation_func=act, dt=dt)
-    H = {"ReLU": lambda x: np.maximum(x - thr, 0.0), "tanh": lambda x: np.tanh(x - thr),
-         "sigmoid": lambda x: (np.tanh(x - thr) + 1) / 2}[act]
+    H = {
+        "ReLU": lambda x: np.maximum(x - thr, 0.0),
+        "tanh": lambda x: np.tanh(x - thr),
+        "sigmoid": lambda x: (np.tanh(x - thr) + 1) / 2,
+    }[act]
     inp = rng.normal(size=(t, n))
     x, outs, xs = np.zeros(n), [], []
     for k in range(t):

@@ -25,8 +25,12 @@ pytestmark = pytest.mark.usefixtures("x64")
 
 
 def _net():
-    return Sequential(Linear((2, 5), rng_key=0), Instant(5, jnp.tanh), Rate(5, tau=15e-3),
-                      Linear((5, 3), rng_key=1))
+    return Sequential(
+        Linear((2, 5), rng_key=0),
+        Instant(5, jnp.tanh),
+        Rate(5, tau=15e-3),
+        Linear((5, 3), rng_key=1),
+    )
 
 
 def test_import_paths_mirror_rockpool():
@@ -59,8 +63,7 @@ def test_output_matches_manual_composition_and_record():
     out, state, rec = net(x, record=True)
     h = np.tanh(x @ np.asarray(net[0].weight))
     r_out, _, _ = net[2](h)
-    np.testing.assert_allclose(out[0], np.asarray(r_out[0]) @ np.asarray(net[3].weight),
-                               rtol=1e-12)
+    np.testing.assert_allclose(out[0], np.asarray(r_out[0]) @ np.asarray(net[3].weight), rtol=1e-12)
     assert set(state) == {"2_Rate"}
     assert "2_Rate_output" in rec and set(rec["2_Rate"]) == {"rec_input", "x"}
     # previous (out, state, rec) tuples are accepted as input
@@ -117,8 +120,9 @@ def test_set_attributes_round_trip_is_functional():
     params = net.parameters()
     new = jax.tree_util.tree_map(lambda p: p + 1.0, params)
     net2 = net.set_attributes(new)
-    for a, b in zip(jax.tree_util.tree_leaves(net2.parameters()), jax.tree_util.tree_leaves(new),
-                    strict=True):
+    for a, b in zip(
+        jax.tree_util.tree_leaves(net2.parameters()), jax.tree_util.tree_leaves(new), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(net[0].weight, params["0_Linear"]["weight"])  # unchanged
     assert net.parameters(family="taus") == {"2_Rate": {"tau": net[2].tau}}

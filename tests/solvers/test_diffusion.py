@@ -32,10 +32,15 @@ def test_total_amount_is_conserved_on_a_branched_cell():
     cell.record("CaCon_i", verbose=False)
     volume = np.asarray(cell.nodes["volume"])
     amount0 = np.sum(c0 * volume)
-    for voltage_solver, solver in [("jaxley.dhs", "bwd_euler"), ("jax.sparse", "bwd_euler"),
-                                   ("dense", "crank_nicolson"), ("jaxley.dhs", "exp_euler")]:
-        c = np.asarray(jx.integrate(cell, t_max=200.0, voltage_solver=voltage_solver,
-                                    solver=solver))
+    for voltage_solver, solver in [
+        ("jaxley.dhs", "bwd_euler"),
+        ("jax.sparse", "bwd_euler"),
+        ("dense", "crank_nicolson"),
+        ("jaxley.dhs", "exp_euler"),
+    ]:
+        c = np.asarray(
+            jx.integrate(cell, t_max=200.0, voltage_solver=voltage_solver, solver=solver)
+        )
         amounts = volume @ c
         np.testing.assert_allclose(amounts, amount0, rtol=1e-10, err_msg=solver)
         assert np.ptp(c[:, -1]) < 0.2 * np.ptp(c0)  # it does diffuse
@@ -138,7 +143,9 @@ def test_gradient_with_respect_to_the_diffusion_coefficient():
     grad = jax.grad(loss)(params)[0]["axial_diffusion_CaCon_i"]
     eps = 1e-6
     d0 = params[0]["axial_diffusion_CaCon_i"]
-    fd = (loss([{"axial_diffusion_CaCon_i": d0 + eps}])
-          - loss([{"axial_diffusion_CaCon_i": d0 - eps}])) / (2 * eps)
+    fd = (
+        loss([{"axial_diffusion_CaCon_i": d0 + eps}])
+        - loss([{"axial_diffusion_CaCon_i": d0 - eps}])
+    ) / (2 * eps)
     assert grad < 0  # faster diffusion drains the high end sooner
     np.testing.assert_allclose(grad, fd, rtol=1e-5)

@@ -22,9 +22,7 @@ def branched_hh_cell(channel=HH):
     cell.branch(0).comp(0).record("v", verbose=False)
     cell.branch(4).comp(2).record("v", verbose=False)
     cell.branch(5).comp(1).record("v", verbose=False)
-    cell.branch(0).comp(0).stimulate(
-        jx.step_current(1.0, 3.0, 0.3, DT, T_MAX), verbose=False
-    )
+    cell.branch(0).comp(0).stimulate(jx.step_current(1.0, 3.0, 0.3, DT, T_MAX), verbose=False)
     return cell
 
 
@@ -33,8 +31,9 @@ def test_voltage_solvers_agree_on_branched_hh_cell(solver):
     cell = branched_hh_cell()
     dt = 0.005 if solver == "fwd_euler" else DT
     traces = {
-        name: np.asarray(jx.integrate(cell, t_max=T_MAX, delta_t=dt, solver=solver,
-                                      voltage_solver=name))
+        name: np.asarray(
+            jx.integrate(cell, t_max=T_MAX, delta_t=dt, solver=solver, voltage_solver=name)
+        )
         for name in ("jaxley.dhs", "jax.sparse", "dense", "jaxley.dhs.cpu")
     }
     assert traces["jaxley.dhs"].max() > 0.0  # the cell spikes
@@ -114,8 +113,7 @@ def test_exp_euler_and_bwd_euler_converge_to_the_same_solution():
     def run(solver, dt):
         # Sample at common times (multiples of 0.1 ms) with the stimulus on [1, 4) ms.
         cell.delete_stimuli()
-        cell.branch(0).comp(0).stimulate(jx.step_current(1.0, 3.0, 0.3, dt, t_max),
-                                         verbose=False)
+        cell.branch(0).comp(0).stimulate(jx.step_current(1.0, 3.0, 0.3, dt, t_max), verbose=False)
         v = np.asarray(jx.integrate(cell, t_max=t_max - dt / 2, delta_t=dt, solver=solver))
         return v[:, :: int(round(0.1 / dt))]
 

@@ -29,13 +29,23 @@ def loss_fn(p, x, y):
 
 def _run(tmp_path=None, epochs=6, **kw):
     data = Dataset(X, Y).batch(5)
-    return fit(loss_fn, _params(), data, optax.adam(0.1), epochs, progress=False, seed=1,
-               clip_norm=5.0, **kw)
+    return fit(
+        loss_fn,
+        _params(),
+        data,
+        optax.adam(0.1),
+        epochs,
+        progress=False,
+        seed=1,
+        clip_norm=5.0,
+        **kw,
+    )
 
 
 def test_fit_converges_and_reports_history():
-    params, hist = fit(loss_fn, _params(), Dataset(X, Y).batch(6), optax.adam(0.1), 80,
-                       progress=False)
+    params, hist = fit(
+        loss_fn, _params(), Dataset(X, Y).batch(6), optax.adam(0.1), 80, progress=False
+    )
     assert hist["loss"][-1] < 1e-2 * hist["loss"][0]
     np.testing.assert_allclose(params[0]["w"], [1.0, -2.0, 0.5], atol=0.05)
     assert len(hist["loss"]) == 80 and hist["skipped_steps"] == []
@@ -53,8 +63,9 @@ def test_resume_is_bit_identical(tmp_path):
         _run(epochs=6, checkpoint=path, checkpoint_every=4, callback=crash_at_11)
     assert os.path.exists(path) and not os.path.exists(path + ".tmp")
     resumed, hist = _run(epochs=6, checkpoint=path, checkpoint_every=4, resume=True)
-    for a, b in zip(jax.tree_util.tree_leaves(ref), jax.tree_util.tree_leaves(resumed),
-                    strict=True):
+    for a, b in zip(
+        jax.tree_util.tree_leaves(ref), jax.tree_util.tree_leaves(resumed), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
     assert hist == ref_hist
     # a finished run resumes to the same answer without further steps
@@ -92,8 +103,16 @@ def test_missing_and_corrupt_checkpoints(tmp_path):
     with open(path, "wb") as f:
         f.write(good)
     with pytest.raises(CheckpointError, match="parameter tree"):
-        fit(loss_fn, {"w": jnp.zeros(3)}, None, optax.sgd(0.1), 1, checkpoint=path,
-            resume=True, progress=False)
+        fit(
+            loss_fn,
+            {"w": jnp.zeros(3)},
+            None,
+            optax.sgd(0.1),
+            1,
+            checkpoint=path,
+            resume=True,
+            progress=False,
+        )
 
 
 def test_nan_guard_skips_step_and_keeps_parameters():
@@ -102,8 +121,15 @@ def test_nan_guard_skips_step_and_keeps_parameters():
         return jnp.where(bad, jnp.nan, jnp.sum((p["x"] - 2.0) ** 2))
 
     with pytest.warns(RuntimeWarning, match="non-finite"):
-        params, hist = fit(lambda p, key: loss(p, key), {"x": jnp.zeros(2)}, None,
-                           optax.adam(0.05), 150, pass_key=True, progress=False)
+        params, hist = fit(
+            lambda p, key: loss(p, key),
+            {"x": jnp.zeros(2)},
+            None,
+            optax.adam(0.05),
+            150,
+            pass_key=True,
+            progress=False,
+        )
     assert hist["skipped_steps"] and np.all(np.isfinite(params["x"]))
     np.testing.assert_allclose(params["x"], 2.0, atol=0.1)
 
@@ -115,20 +141,37 @@ def test_bounds_cost_clip_and_transform():
     p0 = {"x": jnp.zeros(3)}
     lower, upper = make_bounds(p0)
     lower["x"], upper["x"] = -1.0, 1.0
-    clipped, _ = fit(loss, p0, None, optax.adam(0.1), 100, bounds=(lower, upper),
-                     bounds_mode="clip", progress=False)
+    clipped, _ = fit(
+        loss,
+        p0,
+        None,
+        optax.adam(0.1),
+        100,
+        bounds=(lower, upper),
+        bounds_mode="clip",
+        progress=False,
+    )
     np.testing.assert_allclose(clipped["x"], [-1.0, 0.5, 1.0], atol=1e-2)
     assert np.all(np.abs(clipped["x"]) <= 1.0)
-    soft, _ = fit(loss, p0, None, optax.adam(0.05), 300, bounds=(lower, upper),
-                  bounds_weight=10.0, progress=False)
+    soft, _ = fit(
+        loss,
+        p0,
+        None,
+        optax.adam(0.05),
+        300,
+        bounds=(lower, upper),
+        bounds_weight=10.0,
+        progress=False,
+    )
     assert np.all(np.abs(soft["x"]) <= 1.05)  # soft: small overshoot only
 
     class Exp:  # optimise log(x): x stays positive
         forward = staticmethod(lambda p: jax.tree_util.tree_map(jnp.exp, p))
         inverse = staticmethod(lambda p: jax.tree_util.tree_map(jnp.log, p))
 
-    pos, _ = fit(loss, {"x": jnp.ones(3)}, None, optax.adam(0.1), 200, transform=Exp(),
-                 progress=False)
+    pos, _ = fit(
+        loss, {"x": jnp.ones(3)}, None, optax.adam(0.1), 200, transform=Exp(), progress=False
+    )
     assert np.all(pos["x"] > 0) and float(pos["x"][1]) == pytest.approx(0.5, abs=1e-2)
 
 

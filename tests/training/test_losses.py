@@ -20,8 +20,10 @@ SETTINGS = settings(max_examples=20, deadline=None)
 
 
 def _pair(draw_shape):
-    return st.tuples(arrays(np.float64, draw_shape, elements=finite),
-                     arrays(np.float64, draw_shape, elements=finite))
+    return st.tuples(
+        arrays(np.float64, draw_shape, elements=finite),
+        arrays(np.float64, draw_shape, elements=finite),
+    )
 
 
 @SETTINGS
@@ -38,28 +40,36 @@ def test_global_softmax_and_logsoftmax(x, temp):
     l = (x - x.max()) / temp
     ref = np.exp(l) / np.exp(l).sum()
     np.testing.assert_allclose(losses.softmax(x, temp), ref, rtol=1e-10, atol=1e-300)
-    np.testing.assert_allclose(losses.logsoftmax(x, temp), l - np.log(np.exp(l).sum()),
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        losses.logsoftmax(x, temp), l - np.log(np.exp(l).sum()), rtol=1e-10, atol=1e-10
+    )
     assert float(jnp.sum(losses.softmax(x, temp))) == pytest.approx(1.0, rel=1e-12)
 
 
 @SETTINGS
-@given(arrays(np.float64, st.sampled_from([(3, 4), (2, 3, 2)]), elements=finite),
-       st.floats(0.1, 10))
+@given(
+    arrays(np.float64, st.sampled_from([(3, 4), (2, 3, 2)]), elements=finite), st.floats(0.1, 10)
+)
 def test_softmax_along_axis(x, temp):
     l = (x - x.max(axis=-1, keepdims=True)) / temp
     ref = np.exp(l) / np.exp(l).sum(-1, keepdims=True)
-    np.testing.assert_allclose(losses.softmax_along_axis(x, temperature=temp), ref, rtol=1e-10,
-                               atol=1e-300)
+    np.testing.assert_allclose(
+        losses.softmax_along_axis(x, temperature=temp), ref, rtol=1e-10, atol=1e-300
+    )
     shifted = (x - x.max(0)) / temp  # stable reference: no log of an underflowed ratio
-    np.testing.assert_allclose(losses.logsoftmax_along_axis(x, axis=0, temperature=temp),
-                               shifted - np.log(np.exp(shifted).sum(0)),
-                               rtol=1e-8, atol=1e-8)
+    np.testing.assert_allclose(
+        losses.logsoftmax_along_axis(x, axis=0, temperature=temp),
+        shifted - np.log(np.exp(shifted).sum(0)),
+        rtol=1e-8,
+        atol=1e-8,
+    )
 
 
 @SETTINGS
-@given(st.lists(arrays(np.float64, shapes, elements=finite), min_size=1, max_size=4),
-       st.floats(1e-6, 1.0))
+@given(
+    st.lists(arrays(np.float64, shapes, elements=finite), min_size=1, max_size=4),
+    st.floats(1e-6, 1.0),
+)
 def test_norms_average_over_leaves(leaves, sigma):
     tree = [{"a": leaf} for leaf in leaves]  # Jaxley-style list of dicts
     ref_l2 = np.mean([np.mean(p**2) for p in leaves])
@@ -74,8 +84,11 @@ def test_norms_ignore_nans():
 
 
 @SETTINGS
-@given(arrays(np.float64, (6,), elements=finite), arrays(np.float64, (6,), elements=finite),
-       st.floats(0.0, 20.0, allow_subnormal=False))
+@given(
+    arrays(np.float64, (6,), elements=finite),
+    arrays(np.float64, (6,), elements=finite),
+    st.floats(0.0, 20.0, allow_subnormal=False),
+)
 def test_bounds_cost_formula(p, lo, width):
     up = lo + width
     params = [{"x": p}, {"y": p[:2]}]
@@ -95,8 +108,10 @@ def test_bounds_cost_zero_inside_and_growing_outside():
     assert float(losses.bounds_cost(params, lower, upper)) == 0.0
     lower["tau"], upper["tau"] = 0.01, 0.1
     assert float(losses.bounds_cost(params, lower, upper)) == 0.0
-    costs = [float(losses.bounds_cost({"tau": jnp.array([v, 0.05])}, lower, upper))
-             for v in (0.0, -1.0, -2.0)]
+    costs = [
+        float(losses.bounds_cost({"tau": jnp.array([v, 0.05])}, lower, upper))
+        for v in (0.0, -1.0, -2.0)
+    ]
     assert 1.0 <= costs[0] < costs[1] < costs[2]
     assert float(losses.bounds_cost({"tau": jnp.array([0.05, 3.0])}, lower, upper)) > 1.0
     g = jax.grad(lambda p: losses.bounds_cost(p, lower, upper))({"tau": jnp.array([0.0, 0.05])})

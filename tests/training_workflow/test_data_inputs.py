@@ -84,8 +84,9 @@ def test_vmap_over_data_stimulate_amplitudes():
     cell.branch(2).comp(1).record(verbose=False)
 
     def simulate(i):
-        return jx.integrate(cell, data_stimuli=cell.branch(0).comp(0).data_stimulate(i),
-                            t_max=T_MAX, delta_t=DT)
+        return jx.integrate(
+            cell, data_stimuli=cell.branch(0).comp(0).data_stimulate(i), t_max=T_MAX, delta_t=DT
+        )
 
     out = jax.jit(jax.vmap(simulate))(jnp.asarray(currents))
     np.testing.assert_allclose(np.asarray(out), np.stack(expected), rtol=0, atol=1e-10)

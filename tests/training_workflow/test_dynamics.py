@@ -29,15 +29,17 @@ def setup():
     states, params = init_fn(cell.get_parameters(), delta_t=DT)
     externals = {k: jnp.asarray(v) for k, v in cell.externals.items()}
     inds = cell.external_inds
-    step = jax.jit(lambda s, p, t: step_fn(s, p, {k: v[:, t] for k, v in externals.items()},
-                                           inds, delta_t=DT))
+    step = jax.jit(
+        lambda s, p, t: step_fn(s, p, {k: v[:, t] for k, v in externals.items()}, inds, delta_t=DT)
+    )
     return cell, utils, states, params, step
 
 
 def _assert_same(a, b, keys=None):
     for key in keys or a:
-        np.testing.assert_allclose(np.asarray(a[key]), np.asarray(b[key]), rtol=0, atol=1e-12,
-                                   equal_nan=True, err_msg=key)
+        np.testing.assert_allclose(
+            np.asarray(a[key]), np.asarray(b[key]), rtol=0, atol=1e-12, equal_nan=True, err_msg=key
+        )
 
 
 def test_remove_then_add_observables_recovers_initial_states(setup):
@@ -61,8 +63,9 @@ def test_round_trip_after_steps_reproduces_the_dynamics(setup):
     recovered = add(unflatten(flatten(remove(states))), params, DT)
     _assert_same(recovered, states, keys=["v", "HH_m", "HH_h", "HH_n"])
     # currents are observables: stepping from the recovered states gives the same dynamics
-    _assert_same(step(recovered, params, 20), step(states, params, 20),
-                 keys=["v", "HH_m", "HH_h", "HH_n"])
+    _assert_same(
+        step(recovered, params, 20), step(states, params, 20), keys=["v", "HH_m", "HH_h", "HH_n"]
+    )
 
 
 def test_one_step_jacobian_matches_finite_differences(setup):

@@ -56,8 +56,9 @@ def test_steady_state_init_equals_init_states():
     states = steady_state_init(cell, [{"v": jnp.asarray(v0)}], delta_t=DT)
     assert set(states) == set(expected) == {"v", "HH_m", "HH_h", "HH_n", "i_HH"}
     for key in expected:  # gates and the currents computed with them
-        np.testing.assert_allclose(np.asarray(states[key]), np.asarray(expected[key]),
-                                   rtol=1e-12, atol=1e-15, err_msg=key)
+        np.testing.assert_allclose(
+            np.asarray(states[key]), np.asarray(expected[key]), rtol=1e-12, atol=1e-15, err_msg=key
+        )
     # the builder's tables are untouched
     np.testing.assert_allclose(cell.nodes["HH_m"], 0.2)
 

@@ -25,21 +25,28 @@ def problem():
     cell.branch(0).comp(1).make_trainable("v", verbose=False)
     cell.branch(2).comp(0).make_trainable("HH_m", verbose=False)
     cell.make_trainable("capacitance", verbose=False)
-    transform = ParamTransform([
-        {"HH_gNa": SigmoidTransform(0.05, 0.3)},
-        {"radius": SoftplusTransform(0.1)},
-        {"HH_eK": None},
-        {"v": AffineTransform(10.0, -70.0)},
-        {"HH_m": SigmoidTransform(0.0, 1.0)},
-        {"capacitance": SoftplusTransform(0.2)},
-    ])
+    transform = ParamTransform(
+        [
+            {"HH_gNa": SigmoidTransform(0.05, 0.3)},
+            {"radius": SoftplusTransform(0.1)},
+            {"HH_eK": None},
+            {"v": AffineTransform(10.0, -70.0)},
+            {"HH_m": SigmoidTransform(0.0, 1.0)},
+            {"capacitance": SoftplusTransform(0.2)},
+        ]
+    )
     params = cell.get_parameters()
     params[0]["HH_gNa"] = jnp.array([0.1, 0.15, 0.2])
     latent = transform.inverse(params)
 
     def loss(opt_params, checkpoint_lengths=None):
-        v = jx.integrate(cell, params=transform.forward(opt_params), t_max=T_MAX, delta_t=DT,
-                         checkpoint_lengths=checkpoint_lengths)
+        v = jx.integrate(
+            cell,
+            params=transform.forward(opt_params),
+            t_max=T_MAX,
+            delta_t=DT,
+            checkpoint_lengths=checkpoint_lengths,
+        )
         return jnp.mean((v + 60.0) ** 2)
 
     grads = {
@@ -56,8 +63,9 @@ def _flat(tree):
 def test_checkpointed_gradient_equals_plain(problem):
     loss, latent, grads = problem
     np.testing.assert_allclose(float(loss(latent, CHECKPOINTS)), float(loss(latent)), rtol=1e-12)
-    np.testing.assert_allclose(_flat(grads["checkpointed"]), _flat(grads["plain"]), rtol=1e-10,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        _flat(grads["checkpointed"]), _flat(grads["plain"]), rtol=1e-10, atol=1e-14
+    )
 
 
 def test_gradient_with_transforms_and_checkpointing_matches_finite_differences(problem):
@@ -74,8 +82,9 @@ def test_gradient_with_transforms_and_checkpointing_matches_finite_differences(p
                 shifted[i] += sign * eps
                 trial = list(leaves)
                 trial[position] = jnp.asarray(shifted)
-                values.append(float(loss(jax.tree_util.tree_unflatten(treedef, trial),
-                                         CHECKPOINTS)))
+                values.append(
+                    float(loss(jax.tree_util.tree_unflatten(treedef, trial), CHECKPOINTS))
+                )
             fd = (values[0] - values[1]) / (2 * eps)
             g = float(np.asarray(grad_leaves[position])[i])
             assert abs(fd) > 1e-8, (position, i, fd)  # every parameter matters
@@ -110,8 +119,9 @@ def test_checkpointing_bounds_gradient_memory():
 
     def temp_bytes(lengths):
         def loss(p):
-            return jx.integrate(cell, params=p, t_max=10.0, delta_t=DT,
-                                checkpoint_lengths=lengths).sum()
+            return jx.integrate(
+                cell, params=p, t_max=10.0, delta_t=DT, checkpoint_lengths=lengths
+            ).sum()
 
         analysis = jax.jit(jax.grad(loss)).lower(params).compile().memory_analysis()
         if analysis is None:

@@ -45,15 +45,26 @@ def test_integrate_continued_from_returned_states_equals_one_long_run():
     cell.delete_stimuli()
     cell.branch(2).comp(1).record("HH_m", verbose=False)
     stim = cell.branch(0).comp(0)
-    full = np.asarray(jx.integrate(cell, data_stimuli=stim.data_stimulate(i_long),
-                                   t_max=long_t, delta_t=DT))
+    full = np.asarray(
+        jx.integrate(cell, data_stimuli=stim.data_stimulate(i_long), t_max=long_t, delta_t=DT)
+    )
     n1 = int(T_MAX / DT)  # 80 steps in the first segment
-    first, states = jx.integrate(cell, data_stimuli=stim.data_stimulate(i_long[:n1]),
-                                 t_max=(n1 - 0.5) * DT, delta_t=DT, return_states=True)
+    first, states = jx.integrate(
+        cell,
+        data_stimuli=stim.data_stimulate(i_long[:n1]),
+        t_max=(n1 - 0.5) * DT,
+        delta_t=DT,
+        return_states=True,
+    )
     assert first.shape[1] == n1 + 1
     rest = full.shape[1] - 1 - n1
-    second = jx.integrate(cell, data_stimuli=stim.data_stimulate(i_long[n1:]),
-                          t_max=(rest - 0.5) * DT, delta_t=DT, all_states=states)
+    second = jx.integrate(
+        cell,
+        data_stimuli=stim.data_stimulate(i_long[n1:]),
+        t_max=(rest - 0.5) * DT,
+        delta_t=DT,
+        all_states=states,
+    )
     joined = np.concatenate([np.asarray(first), np.asarray(second)[:, 1:]], axis=1)
     np.testing.assert_allclose(joined, full, rtol=0, atol=1e-10)
     # continuing starts exactly where the first run ended
@@ -73,9 +84,14 @@ def test_return_states_with_padded_checkpointing_is_the_state_at_t_max():
     n_steps = int(T_MAX // DT + 1)
     v_clamp = np.full(n_steps, -65.0)
     clamps = cell.branch(1).comp(0).data_clamp("v", jnp.asarray(v_clamp))
-    _, plain = jx.integrate(cell, data_clamps=clamps, t_max=T_MAX, delta_t=DT,
-                            return_states=True)
-    _, padded = jx.integrate(cell, data_clamps=clamps, t_max=T_MAX, delta_t=DT,
-                             return_states=True, checkpoint_lengths=[9, 9])  # 81 > 80 steps
+    _, plain = jx.integrate(cell, data_clamps=clamps, t_max=T_MAX, delta_t=DT, return_states=True)
+    _, padded = jx.integrate(
+        cell,
+        data_clamps=clamps,
+        t_max=T_MAX,
+        delta_t=DT,
+        return_states=True,
+        checkpoint_lengths=[9, 9],
+    )  # 81 > 80 steps
     for key in ("v", "HH_m"):
         np.testing.assert_allclose(np.asarray(padded[key]), np.asarray(plain[key]), atol=1e-10)

@@ -51,7 +51,7 @@ def test_synaptic_conductance_gradients_match_finite_differences():
 
     grads = jax.grad(loss)(params)
     for position, entry in enumerate(params):
-        (key, values), = entry.items()
+        ((key, values),) = entry.items()
         for i in range(values.size):
             eps = 1e-5 * float(values[i])
             shifted = []

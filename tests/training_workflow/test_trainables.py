@@ -111,13 +111,16 @@ def test_trainable_parameters_and_initial_states_equal_set():
     reference.set("HH_gNa", np.repeat(values["HH_gNa"], 2))
     reference.branch(0).comp(1).set("v", -62.0)
     reference.branch(2).set("HH_m", np.array(values["HH_m"]))
-    np.testing.assert_allclose(out, np.asarray(jx.integrate(reference, t_max=T_MAX, delta_t=DT)),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        out, np.asarray(jx.integrate(reference, t_max=T_MAX, delta_t=DT)), rtol=0, atol=1e-12
+    )
     # the default parameters reproduce the untrained simulation
-    untrained = np.asarray(jx.integrate(cell, params=cell.get_parameters(), t_max=T_MAX,
-                                        delta_t=DT))
-    np.testing.assert_allclose(untrained, np.asarray(jx.integrate(stimulated_cell(), t_max=T_MAX,
-                                                                  delta_t=DT)), atol=1e-12)
+    untrained = np.asarray(
+        jx.integrate(cell, params=cell.get_parameters(), t_max=T_MAX, delta_t=DT)
+    )
+    np.testing.assert_allclose(
+        untrained, np.asarray(jx.integrate(stimulated_cell(), t_max=T_MAX, delta_t=DT)), atol=1e-12
+    )
 
 
 def _two_trainables():
@@ -154,8 +157,9 @@ def test_transform_tree_of_wrong_structure_raises():
     cell = _two_trainables()
     params = cell.get_parameters()
     too_short = ParamTransform([{"HH_gNa": SigmoidTransform(0.0, 1.0)}])
-    wrong_key = ParamTransform([{"HH_gNa": SigmoidTransform(0.0, 1.0)},
-                                {"length": SoftplusTransform(0.0)}])
+    wrong_key = ParamTransform(
+        [{"HH_gNa": SigmoidTransform(0.0, 1.0)}, {"length": SoftplusTransform(0.0)}]
+    )
     for transform in (too_short, wrong_key):
         with pytest.raises(ValueError, match="structure"):
             transform.inverse(params)

@@ -54,8 +54,12 @@ class HHNa(_HHSplit):
     def __init__(self, name: str | None = "Na"):
         super().__init__(name)
         p = self._name
-        self.channel_params = {f"{p}_gNa": 0.12, f"{p}_eNa": 50.0, f"{p}_tadj": 1.0,
-                               "temperature": 37.0}
+        self.channel_params = {
+            f"{p}_gNa": 0.12,
+            f"{p}_eNa": 50.0,
+            f"{p}_tadj": 1.0,
+            "temperature": 37.0,
+        }
         self.channel_states = {f"{p}_m": 0.2, f"{p}_h": 0.2}
         self.current_name = f"i_{p}"
 
@@ -90,8 +94,12 @@ class HHK(_HHSplit):
     def __init__(self, name: str | None = "K"):
         super().__init__(name)
         p = self._name
-        self.channel_params = {f"{p}_gK": 0.036, f"{p}_eK": -77.0, f"{p}_tadj": 1.0,
-                               "temperature": 37.0}
+        self.channel_params = {
+            f"{p}_gK": 0.036,
+            f"{p}_eK": -77.0,
+            f"{p}_tadj": 1.0,
+            "temperature": 37.0,
+        }
         self.channel_states = {f"{p}_n": 0.2}
         self.current_name = f"i_{p}"
 
@@ -119,8 +127,12 @@ class HHLeak(_HHSplit):
     def __init__(self, name: str | None = "Leak"):
         super().__init__(name)
         p = self._name
-        self.channel_params = {f"{p}_gLeak": 3e-4, f"{p}_eLeak": -54.3, f"{p}_tadj": 1.0,
-                               "temperature": 37.0}
+        self.channel_params = {
+            f"{p}_gLeak": 3e-4,
+            f"{p}_eLeak": -54.3,
+            f"{p}_tadj": 1.0,
+            "temperature": 37.0,
+        }
         self.channel_states = {}
         self.current_name = f"i_{p}"
 

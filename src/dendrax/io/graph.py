@@ -23,8 +23,14 @@ import numpy as np
 
 __all__ = ["build_compartment_graph", "from_graph", "to_graph", "to_swc_graph"]
 
-_INDEX = ("local_cell_index", "local_branch_index", "local_comp_index", "global_cell_index",
-          "global_branch_index", "global_comp_index")
+_INDEX = (
+    "local_cell_index",
+    "local_branch_index",
+    "local_comp_index",
+    "global_cell_index",
+    "global_branch_index",
+    "global_comp_index",
+)
 
 
 def _nx():
@@ -51,8 +57,16 @@ def to_swc_graph(fname, num_lines: int | None = None):
     g = nx.DiGraph()
     for k in range(len(points.ids)):
         x, y, z = (float(c) for c in points.xyz[k])
-        g.add_node(int(points.ids[k]), id=int(points.ids[k]), type=int(points.types[k]),
-                   x=x, y=y, z=z, r=float(points.radius[k]), p=int(points.parent_ids[k]))
+        g.add_node(
+            int(points.ids[k]),
+            id=int(points.ids[k]),
+            type=int(points.types[k]),
+            x=x,
+            y=y,
+            z=z,
+            r=float(points.radius[k]),
+            p=int(points.parent_ids[k]),
+        )
     child = np.flatnonzero(points.parent_index >= 0)
     par = points.parent_index[child]
     dist = np.linalg.norm(points.xyz[child] - points.xyz[par], axis=1)
@@ -61,9 +75,15 @@ def to_swc_graph(fname, num_lines: int | None = None):
     return g
 
 
-def build_compartment_graph(swc_graph, ncomp: int, root=None, min_radius=None, max_len=None,
-                            ignore_swc_tracing_interruptions: bool = True,
-                            relevant_type_ids=None):
+def build_compartment_graph(
+    swc_graph,
+    ncomp: int,
+    root=None,
+    min_radius=None,
+    max_len=None,
+    ignore_swc_tracing_interruptions: bool = True,
+    relevant_type_ids=None,
+):
     """Compartmentalize an SWC graph (from :func:`to_swc_graph`) into a compartment graph.
 
     ``root`` is accepted for Jaxley compatibility; the traversal root follows Jaxley's rule
@@ -80,9 +100,14 @@ def build_compartment_graph(swc_graph, ncomp: int, root=None, min_radius=None, m
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "graph.swc"
         path.write_text("\n".join(lines) + "\n")
-        cell = read_swc(path, ncomp, max_branch_len=max_len, min_radius=min_radius,
-                        ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
-                        relevant_type_ids=relevant_type_ids)
+        cell = read_swc(
+            path,
+            ncomp,
+            max_branch_len=max_len,
+            min_radius=min_radius,
+            ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
+            relevant_type_ids=relevant_type_ids,
+        )
     return to_graph(cell)
 
 
@@ -98,18 +123,28 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
     n = int(base._ncomp_per_branch.sum())
     centers = compartment_centers(base)
     g = nx.DiGraph()
-    g.graph.update(channels=list(base._channels), groups=list(base._groups),
-                   xyzr=[np.array(x, copy=True) for x in base._xyzr],
-                   frustum=base._frustum.copy(), module_type=type(base).__name__)
+    g.graph.update(
+        channels=list(base._channels),
+        groups=list(base._groups),
+        xyzr=[np.array(x, copy=True) for x in base._xyzr],
+        frustum=base._frustum.copy(),
+        module_type=type(base).__name__,
+    )
     cols = [k for k in nodes if k not in _INDEX]
     for i in range(n):
-        attrs = {k: nodes[k][i].item() if hasattr(nodes[k][i], "item") else nodes[k][i]
-                 for k in cols}
-        attrs.update(type="comp", branch_index=int(nodes["global_branch_index"][i]),
-                     comp_index=int(nodes["local_comp_index"][i]),
-                     cell_index=int(nodes["global_cell_index"][i]),
-                     x=float(centers[i, 0]), y=float(centers[i, 1]), z=float(centers[i, 2]),
-                     groups=[grp for grp in base._groups if nodes[grp][i]])
+        attrs = {
+            k: nodes[k][i].item() if hasattr(nodes[k][i], "item") else nodes[k][i] for k in cols
+        }
+        attrs.update(
+            type="comp",
+            branch_index=int(nodes["global_branch_index"][i]),
+            comp_index=int(nodes["local_comp_index"][i]),
+            cell_index=int(nodes["global_cell_index"][i]),
+            x=float(centers[i, 0]),
+            y=float(centers[i, 1]),
+            z=float(centers[i, 2]),
+            groups=[grp for grp in base._groups if nodes[grp][i]],
+        )
         g.add_node(i, **attrs)
     off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
     branch = nodes["global_branch_index"]
@@ -120,8 +155,7 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         kids = np.flatnonzero(base._branch_parents == b)
         if kids.size:
             end = np.asarray(base._xyzr[b])[-1] if b < len(base._xyzr) else np.full(4, np.nan)
-            g.add_node(bp, type="branchpoint", x=float(end[0]), y=float(end[1]),
-                       z=float(end[2]))
+            g.add_node(bp, type="branchpoint", x=float(end[0]), y=float(end[1]), z=float(end[2]))
             g.add_edge(int(off[b + 1] - 1), bp, type="branch_to_branchpoint")
             for k in kids:
                 g.add_edge(bp, int(off[k]), type="branchpoint_to_branch")
@@ -129,8 +163,9 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
     return g
 
 
-def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
-               traverse_for_solve_order: bool = True):
+def from_graph(
+    comp_graph, assign_groups: bool = True, solve_root=None, traverse_for_solve_order: bool = True
+):
     """Build a Cell (or Network, for several ``cell_index`` values) from a compartment graph.
 
     Compartment nodes need ``branch_index`` and ``comp_index``, and ``length`` and
@@ -172,8 +207,17 @@ def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
     cell_of = np.array([a.get("cell_index", 0) for _, a in comps])
     branch_cell = cell_of[np.concatenate([[0], np.cumsum(ncomp)[:-1]])]
     defaults = single_compartment_nodes()
-    skip = set(_INDEX) | {"type", "branch_index", "comp_index", "cell_index", "groups",
-                          "x", "y", "z", "xyzr"}
+    skip = set(_INDEX) | {
+        "type",
+        "branch_index",
+        "comp_index",
+        "cell_index",
+        "groups",
+        "x",
+        "y",
+        "z",
+        "xyzr",
+    }
     keys = []
     for _, a in comps:
         keys.extend(k for k in a if k not in skip and k not in keys)
@@ -212,9 +256,13 @@ def from_graph(comp_graph, assign_groups: bool = True, solve_root=None,
         for c in np.unique(branch_cell):
             keep = np.flatnonzero(branch_cell == c)
             sub = g.subgraph([v for v, a in comps if a.get("cell_index", 0) == c]).copy()
-            sub.graph.update(g.graph, xyzr=[xyzr[k] for k in keep],
-                             frustum=None if frustum is None else
-                             np.asarray(frustum)[np.isin(branch, uniq[keep])])
+            sub.graph.update(
+                g.graph,
+                xyzr=[xyzr[k] for k in keep],
+                frustum=None
+                if frustum is None
+                else np.asarray(frustum)[np.isin(branch, uniq[keep])],
+            )
             for v in sub.nodes:
                 sub.nodes[v]["cell_index"] = 0
             cells.append(from_graph(sub, assign_groups, solve_root, traverse_for_solve_order))

@@ -26,8 +26,11 @@ def _morphio_to_swc_lines(path: Path) -> list[str]:
     for k, (p, r) in enumerate(zip(soma, soma_r, strict=True)):
         lines.append(f"{k + 1} 1 {p[0]:.9g} {p[1]:.9g} {p[2]:.9g} {r:.9g} {k if k else -1}")
     soma_id = len(lines) // 2 + 1 if lines else -1
-    types = {morphio.SectionType.axon: 2, morphio.SectionType.basal_dendrite: 3,
-             morphio.SectionType.apical_dendrite: 4}
+    types = {
+        morphio.SectionType.axon: 2,
+        morphio.SectionType.basal_dendrite: 3,
+        morphio.SectionType.apical_dendrite: 4,
+    }
     for sec in m.iter():
         pts = np.asarray(sec.points, float)
         rad = np.asarray(sec.diameters, float) / 2.0
@@ -54,8 +57,9 @@ def read_morphology(path, ncomp: int, **kwargs):
     if suffix == ".swc":
         return read_swc(path, ncomp, **kwargs)
     if suffix not in (".asc", ".h5"):
-        raise ValueError(f"{path}: unknown morphology suffix {path.suffix!r} "
-                         "(use .swc, .asc or .h5)")
+        raise ValueError(
+            f"{path}: unknown morphology suffix {path.suffix!r} (use .swc, .asc or .h5)"
+        )
     if not path.is_file():
         raise FileNotFoundError(path)
     lines = _morphio_to_swc_lines(path)

@@ -32,12 +32,25 @@ from dendrax.io.nmodl import ION_DEFAULTS
 
 __all__ = ["read_neuroml", "channel_ids"]
 
-_UNITS = {"": 1.0, "mV": 1.0, "V": 1000.0, "ms": 1.0, "s": 1000.0, "per_ms": 1.0,
-          "per_s": 1e-3, "degC": 1.0}
+_UNITS = {
+    "": 1.0,
+    "mV": 1.0,
+    "V": 1000.0,
+    "ms": 1.0,
+    "s": 1000.0,
+    "per_ms": 1.0,
+    "per_s": 1e-3,
+    "degC": 1.0,
+}
 _SPECIES = {"na": ("ena", "i_Na"), "k": ("ek", "i_K"), "ca": ("eca", "i_Ca")}
 _CHANNEL_TAGS = ("ionChannel", "ionChannelHH", "ionChannelPassive")
-_GATE_KINDS = ("gateHHrates", "gateHHtauInf", "gateHHratesInf", "gateHHratesTau",
-               "gateHHratesTauInf")
+_GATE_KINDS = (
+    "gateHHrates",
+    "gateHHtauInf",
+    "gateHHratesInf",
+    "gateHHratesTau",
+    "gateHHratesTauInf",
+)
 
 
 def _tag(el) -> str:
@@ -70,8 +83,11 @@ def _standard_form(el, where: str):
     if kind == "fixedTimeCourse":
         tau = _quantity(el.get("tau"), where)
         return lambda v: jnp.full_like(v, tau)
-    forms = {"HHExp": lambda x: jnp.exp(x), "HHSigmoid": lambda x: 1.0 / (1.0 + jnp.exp(-x)),
-             "HHExpLinear": _xexp}
+    forms = {
+        "HHExp": lambda x: jnp.exp(x),
+        "HHSigmoid": lambda x: 1.0 / (1.0 + jnp.exp(-x)),
+        "HHExpLinear": _xexp,
+    }
     base = re.sub(r"(Rate|Variable)$", "", kind)
     if base not in forms or base == kind:
         return None
@@ -116,11 +132,13 @@ def _gate(gate, channel_id: str, celsius: float, filename: str):
                 )
             parts[role] = fn
     q10 = _q10(gate, celsius, where)
-    need = {"gateHHrates": ("forwardRate", "reverseRate"),
-            "gateHHtauInf": ("timeCourse", "steadyState"),
-            "gateHHratesInf": ("forwardRate", "reverseRate", "steadyState"),
-            "gateHHratesTau": ("forwardRate", "reverseRate", "timeCourse"),
-            "gateHHratesTauInf": ("timeCourse", "steadyState")}[kind]
+    need = {
+        "gateHHrates": ("forwardRate", "reverseRate"),
+        "gateHHtauInf": ("timeCourse", "steadyState"),
+        "gateHHratesInf": ("forwardRate", "reverseRate", "steadyState"),
+        "gateHHratesTau": ("forwardRate", "reverseRate", "timeCourse"),
+        "gateHHratesTauInf": ("timeCourse", "steadyState"),
+    }[kind]
     missing = [r for r in need if r not in parts]
     if missing:
         raise ValueError(f"{where}: {kind} needs {missing}.")
@@ -167,8 +185,11 @@ def read_neuroml(path, channel_id: str | None = None, celsius: float = 6.3) -> t
         )
     el = channels[0]
     cid = el.get("id")
-    gates = [_gate(g, cid, celsius, filename) for g in el
-             if _tag(g) == "gate" or _tag(g).startswith("gateHH")]
+    gates = [
+        _gate(g, cid, celsius, filename)
+        for g in el
+        if _tag(g) == "gate" or _tag(g).startswith("gateHH")
+    ]
     species = el.get("species")
     erev_key, current = _SPECIES.get(species, (None, f"i_{cid}"))
     return _make_class(cid, gates, erev_key, current)
@@ -203,8 +224,18 @@ def _make_class(cid: str, gates, erev_key, current_name):
     def init_state(self, states, v, params, delta_t):
         return {f"{self._name}_{g}": inf_tau(v)[0] for g, _, inf_tau in gates}
 
-    doc = (f"NeuroML2 channel {cid!r}: gates {[(g, p) for g, p, _ in gates]}, conductance "
-           f"`{cid}_gbar` (S/cm²), current {current_name!r} (mA/cm²).")
-    return type(cid, (Channel,), {"__init__": __init__, "update_states": update_states,
-                                  "compute_current": compute_current,
-                                  "init_state": init_state, "__doc__": doc})
+    doc = (
+        f"NeuroML2 channel {cid!r}: gates {[(g, p) for g, p, _ in gates]}, conductance "
+        f"`{cid}_gbar` (S/cm²), current {current_name!r} (mA/cm²)."
+    )
+    return type(
+        cid,
+        (Channel,),
+        {
+            "__init__": __init__,
+            "update_states": update_states,
+            "compute_current": compute_current,
+            "init_state": init_state,
+            "__doc__": doc,
+        },
+    )

@@ -32,28 +32,102 @@ from dendrax.channels.channel import Channel
 __all__ = ["read_mod", "mod_to_source"]
 
 #: Default values of ion variables (NEURON's defaults; eca at 6.3 °C from cai/cao).
-ION_DEFAULTS = {"ena": 50.0, "ek": -77.0, "eca": 132.4579341637009, "nai": 10.0, "nao": 140.0,
-                "ki": 54.4, "ko": 2.5, "cai": 5e-5, "cao": 2.0}
+ION_DEFAULTS = {
+    "ena": 50.0,
+    "ek": -77.0,
+    "eca": 132.4579341637009,
+    "nai": 10.0,
+    "nao": 140.0,
+    "ki": 54.4,
+    "ko": 2.5,
+    "cai": 5e-5,
+    "cao": 2.0,
+}
 #: Physical constants of UNITS factor definitions (NEURON 9, 2019 SI values).
-FACTORS = {"faraday": 96485.33212331001, "k-mole": 8.31446261815324, "pi": 3.141592653589793,
-           "R": 8.31446261815324}
-_BUILTINS = {n: f"jnp.{n}" for n in ("exp", "log", "log10", "sqrt", "sin", "cos", "tan",
-                                      "tanh", "sinh", "cosh", "floor", "ceil")}
-_BUILTINS.update(fabs="jnp.abs", pow="jnp.power", atan="jnp.arctan", asin="jnp.arcsin",
-                 acos="jnp.arccos", fmin="jnp.minimum", fmax="jnp.maximum", exprelr="_exprelr")
+FACTORS = {
+    "faraday": 96485.33212331001,
+    "k-mole": 8.31446261815324,
+    "pi": 3.141592653589793,
+    "R": 8.31446261815324,
+}
+_BUILTINS = {
+    n: f"jnp.{n}"
+    for n in (
+        "exp",
+        "log",
+        "log10",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "tanh",
+        "sinh",
+        "cosh",
+        "floor",
+        "ceil",
+    )
+}
+_BUILTINS.update(
+    fabs="jnp.abs",
+    pow="jnp.power",
+    atan="jnp.arctan",
+    asin="jnp.arcsin",
+    acos="jnp.arccos",
+    fmin="jnp.minimum",
+    fmax="jnp.maximum",
+    exprelr="_exprelr",
+)
 _BINOPS = {"+", "-", "*", "/", "<", ">", "<=", ">=", "==", "!="}
-_CHILDREN = ("blocks", "statements", "statement_block", "expression", "lhs", "rhs", "arguments",
-             "elseifs", "elses", "condition", "definitions")
+_CHILDREN = (
+    "blocks",
+    "statements",
+    "statement_block",
+    "expression",
+    "lhs",
+    "rhs",
+    "arguments",
+    "elseifs",
+    "elses",
+    "condition",
+    "definitions",
+)
 _UNSUPPORTED = dict(  # AST node type -> NMODL keyword
-    KineticBlock="KINETIC", NetReceiveBlock="NET_RECEIVE", Verbatim="VERBATIM", Pointer="POINTER",
-    BbcorePointer="BBCOREPOINTER", LinearBlock="LINEAR", NonLinearBlock="NONLINEAR",
-    DiscreteBlock="DISCRETE", FunctionTableBlock="FUNCTION_TABLE", WhileStatement="while",
-    FromStatement="FROM", ForNetcon="FOR_NETCONS", WatchStatement="WATCH", LagStatement="LAG",
-    ConstructorBlock="CONSTRUCTOR", DestructorBlock="DESTRUCTOR", External="EXTERNAL",
-    BeforeBlock="BEFORE", AfterBlock="AFTER", ConserveStatement="CONSERVE",
-    IndexedName="array variable", ElectrodeCurrent="ELECTRODE_CURRENT")
-_IGNORED = {"LineComment", "BlockComment", "TableStatement", "UnitState", "ThreadSafe",
-            "Model", "UnitBlock", "IndependentBlock", "ConstantBlock", "Range", "Global"}
+    KineticBlock="KINETIC",
+    NetReceiveBlock="NET_RECEIVE",
+    Verbatim="VERBATIM",
+    Pointer="POINTER",
+    BbcorePointer="BBCOREPOINTER",
+    LinearBlock="LINEAR",
+    NonLinearBlock="NONLINEAR",
+    DiscreteBlock="DISCRETE",
+    FunctionTableBlock="FUNCTION_TABLE",
+    WhileStatement="while",
+    FromStatement="FROM",
+    ForNetcon="FOR_NETCONS",
+    WatchStatement="WATCH",
+    LagStatement="LAG",
+    ConstructorBlock="CONSTRUCTOR",
+    DestructorBlock="DESTRUCTOR",
+    External="EXTERNAL",
+    BeforeBlock="BEFORE",
+    AfterBlock="AFTER",
+    ConserveStatement="CONSERVE",
+    IndexedName="array variable",
+    ElectrodeCurrent="ELECTRODE_CURRENT",
+)
+_IGNORED = {
+    "LineComment",
+    "BlockComment",
+    "TableStatement",
+    "UnitState",
+    "ThreadSafe",
+    "Model",
+    "UnitBlock",
+    "IndependentBlock",
+    "ConstantBlock",
+    "Range",
+    "Global",
+}
 
 
 def _children(node):
@@ -138,8 +212,9 @@ class _Translator:
 
     def fail(self, what: str, pattern: str, why: str = "is not supported"):
         line = _line(self.text, pattern)
-        raise NotImplementedError(f"{self.filename}: {what} (line {line}) {why} "
-                                  "(dendrax NMODL import).")
+        raise NotImplementedError(
+            f"{self.filename}: {what} (line {line}) {why} (dendrax NMODL import)."
+        )
 
     def fail_node(self, what: str, node):
         from neuron import nmodl
@@ -165,15 +240,21 @@ class _Translator:
         self.params, self.states, self.assigned = {}, {}, []
         self.functions, self.procedures, self.derivatives = {}, {}, {}
         self.initial = self.breakpoint = None
-        named = {"FunctionBlock": self.functions, "ProcedureBlock": self.procedures,
-                 "DerivativeBlock": self.derivatives}
+        named = {
+            "FunctionBlock": self.functions,
+            "ProcedureBlock": self.procedures,
+            "DerivativeBlock": self.derivatives,
+        }
         for block in self.tree.blocks:
             if isinstance(block, ast.NeuronBlock):
                 for s in block.statement_block.statements:
                     if isinstance(s, ast.Suffix):
                         if s.type.get_node_name() != "SUFFIX":
-                            self.fail(s.type.get_node_name(), rf"\b{s.type.get_node_name()}\b",
-                                      "(only density mechanisms, SUFFIX) is not supported")
+                            self.fail(
+                                s.type.get_node_name(),
+                                rf"\b{s.type.get_node_name()}\b",
+                                "(only density mechanisms, SUFFIX) is not supported",
+                            )
                         self.suffix = s.name.get_node_name()
                     elif isinstance(s, ast.Useion):
                         for r in s.readlist:
@@ -181,9 +262,11 @@ class _Translator:
                         for w in s.writelist:
                             name = w.name.get_node_name()
                             if not name.startswith("i"):
-                                self.fail(f"USEION {s.name.get_node_name()} WRITE {name}",
-                                          rf"WRITE.*\b{name}\b", "(a concentration write) is "
-                                          "not supported; use dendrax.pumps")
+                                self.fail(
+                                    f"USEION {s.name.get_node_name()} WRITE {name}",
+                                    rf"WRITE.*\b{name}\b",
+                                    "(a concentration write) is not supported; use dendrax.pumps",
+                                )
                             self.ion_currents.append(name)
                     elif isinstance(s, ast.Nonspecific):
                         self.nonspecific += [c.name.get_node_name() for c in s.currents]
@@ -334,8 +417,11 @@ class _Translator:
     def diff_eq(self, e, indent, diffeq):
         state = e.lhs.get_node_name()
         if self.degree(e.rhs, state) > 1:
-            self.fail(f"DERIVATIVE equation {state}'", rf"\b{state}\s*'",
-                      f"is not linear in {state}, as cnexp requires")
+            self.fail(
+                f"DERIVATIVE equation {state}'",
+                rf"\b{state}\s*'",
+                f"is not linear in {state}, as cnexp requires",
+            )
         self.counter = k = self.counter + 1
         self.emit(indent, f"def _rhs{k}(x, env=env):")
         self.emit(indent + 1, f"env = {{**env, {state!r}: x}}")
@@ -407,16 +493,26 @@ class _Translator:
         currents = self.ion_currents + self.nonspecific
         shared = {r: ION_DEFAULTS.get(r, 0.0) for r in self.reads if r not in self.ion_currents}
         shared["celsius"] = self.celsius
-        params = {k: (0.0 if v is None else float(v)) for k, v in self.params.items()
-                  if k not in ("v", "celsius") and k not in shared}
+        params = {
+            k: (0.0 if v is None else float(v))
+            for k, v in self.params.items()
+            if k not in ("v", "celsius") and k not in shared
+        }
         for k, v in self.params.items():  # PARAMETER may redeclare ion variables
             if k in shared and v is not None:
                 shared[k] = float(v)
         bp_reads, bp_writes = set(), set()
         if self.breakpoint is not None:
             self.scan(self.breakpoint.statement_block, bp_reads, bp_writes, set())
-        kept = [a for a in self.assigned if a in bp_reads and a not in bp_writes
-                and a not in shared and a not in currents and a not in ("v", "celsius", "dt")]
+        kept = [
+            a
+            for a in self.assigned
+            if a in bp_reads
+            and a not in bp_writes
+            and a not in shared
+            and a not in currents
+            and a not in ("v", "celsius", "dt")
+        ]
         states = {**self.states, **{a: 0.0 for a in kept}}
         ion = None
         if len(self.ion_currents) == 1 and not self.nonspecific:
@@ -434,9 +530,14 @@ class _Translator:
         assigned = [a for a in self.assigned if a not in states and a not in shared and a != "v"]
         self.emit(0, f"class {cls}(_ModChannel):")
         self.emit(1, f'"""Imported from {self.filename} (SUFFIX {sfx}); see `read_mod`."""')
-        for key, value in (("SUFFIX", sfx), ("PARAMS", params), ("SHARED", shared),
-                           ("STATES", states), ("ASSIGNED", assigned),
-                           ("CURRENT", current_name)):
+        for key, value in (
+            ("SUFFIX", sfx),
+            ("PARAMS", params),
+            ("SHARED", shared),
+            ("STATES", states),
+            ("ASSIGNED", assigned),
+            ("CURRENT", current_name),
+        ):
             self.emit(1, f"_{key} = {value!r}")
         bp = self.breakpoint.statement_block.statements if self.breakpoint is not None else []
         self.emit(1, "def compute_current(self, states, v, params):")
@@ -450,8 +551,11 @@ class _Translator:
             if method not in ("cnexp", "derivimplicit", "euler"):
                 self.fail(f"SOLVE {block_name} METHOD {method}", rf"METHOD\s+{method}")
             if block_name not in self.derivatives:
-                self.fail(f"SOLVE {block_name}", rf"SOLVE\s+{block_name}",
-                          "(only DERIVATIVE blocks can be solved)")
+                self.fail(
+                    f"SOLVE {block_name}",
+                    rf"SOLVE\s+{block_name}",
+                    "(only DERIVATIVE blocks can be solved)",
+                )
             self.block(self.derivatives[block_name].statement_block.statements, 2, method)
         self.emit(2, "return self._states(env)")
         self.emit(1, "def init_state(self, states, v, params, delta_t):")
@@ -492,8 +596,13 @@ def read_mod(path, celsius: float | None = None):
     cls = namespace[name]
     cls.__nmodl_source__ = source
     cls.__nmodl_info__ = {
-        "suffix": tr.suffix, "ion_reads": tr.reads, "ion_currents": tr.ion_currents,
-        "nonspecific_currents": tr.nonspecific, "parameters": dict(tr.params),
-        "states": list(tr.states), "celsius": tr.celsius, "file": str(path),
+        "suffix": tr.suffix,
+        "ion_reads": tr.reads,
+        "ion_currents": tr.ion_currents,
+        "nonspecific_currents": tr.nonspecific,
+        "parameters": dict(tr.params),
+        "states": list(tr.states),
+        "celsius": tr.celsius,
+        "file": str(path),
     }
     return cls

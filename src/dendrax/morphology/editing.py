@@ -18,8 +18,7 @@ __all__ = ["d_lambda_ncomp", "morph_connect", "morph_delete", "set_branch_ncomp"
 _HOMOGENEOUS = ("length", "capacitance", "axial_resistivity")
 
 
-def d_lambda_ncomp(length, radius, axial_resistivity, capacitance, frequency=100.0,
-                   d_lambda=0.1):
+def d_lambda_ncomp(length, radius, axial_resistivity, capacitance, frequency=100.0, d_lambda=0.1):
     """Odd number of compartments by NEURON's d_lambda rule.
 
     ``λ_f = 1e5·sqrt(d / (4π f Ra cm))`` (µm, d = 2·radius in µm) and
@@ -45,8 +44,12 @@ def d_lambda_ncomp(length, radius, axial_resistivity, capacitance, frequency=100
 
 
 def _check_no_inputs(base, what: str) -> None:
-    for attr, name in (("_recordings", "recordings"), ("_stimuli", "stimuli"),
-                       ("_clamps", "clamps"), ("_trainables", "trainable parameters")):
+    for attr, name in (
+        ("_recordings", "recordings"),
+        ("_stimuli", "stimuli"),
+        ("_clamps", "clamps"),
+        ("_trainables", "trainable parameters"),
+    ):
         if getattr(base, attr):
             raise ValueError(
                 f"{what} is not allowed on a module with {name}; delete them first "
@@ -107,8 +110,11 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
         if not np.allclose(vals, vals[0], rtol=1e-10, atol=0.0):
             raise ValueError(
                 f"set_ncomp needs a branch with one value of {key!r}; got {np.unique(vals)}."
-                + (" (radius may vary only for SWC branches with traced points)"
-                   if key == "radius" else "")
+                + (
+                    " (radius may vary only for SWC branches with traced points)"
+                    if key == "radius"
+                    else ""
+                )
             )
     new = {}
     for key, col in old.items():
@@ -134,19 +140,24 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
             new[key] = geo[key]
     else:
         new.update(cylinder_geometry(new["radius"], new["length"]))
-    nodes = {k: np.concatenate([v[: off[b]], new[k], v[off[b + 1]:]]) for k, v in old.items()}
+    nodes = {k: np.concatenate([v[: off[b]], new[k], v[off[b + 1] :]]) for k, v in old.items()}
     n_per = base._ncomp_per_branch.copy()
     n_per[b] = ncomp
-    frustum = np.concatenate([base._frustum[: off[b]], np.full(ncomp, traced),
-                              base._frustum[off[b + 1]:]])
+    frustum = np.concatenate(
+        [base._frustum[: off[b]], np.full(ncomp, traced), base._frustum[off[b + 1] :]]
+    )
     _rebuild(base, nodes, base._branch_parents, n_per, base._branch_cell, base._xyzr, frustum)
 
 
 def _cell_parts(cell):
     """Node rows, parents, ncomp, xyzr, frustum of a base Cell (copies)."""
-    return ({k: v.copy() for k, v in cell._nodes.items()}, cell._branch_parents.copy(),
-            cell._ncomp_per_branch.copy(), [np.asarray(x).copy() for x in cell._xyzr],
-            cell._frustum.copy())
+    return (
+        {k: v.copy() for k, v in cell._nodes.items()},
+        cell._branch_parents.copy(),
+        cell._ncomp_per_branch.copy(),
+        [np.asarray(x).copy() for x in cell._xyzr],
+        cell._frustum.copy(),
+    )
 
 
 def _new_cell(template, nodes, parents, ncomp, xyzr, frustum, channels, groups):
@@ -194,8 +205,16 @@ def morph_delete(view):
     new_index[keep] = np.arange(keep.size)
     new_parents = np.where(parents[keep] >= 0, new_index[np.maximum(parents[keep], 0)], -1)
     nodes = {k: v[rows] for k, v in nodes.items()}
-    return _new_cell(base, nodes, new_parents, ncomp[keep], [xyzr[i] for i in keep],
-                     frustum[rows], base._channels, base._groups)
+    return _new_cell(
+        base,
+        nodes,
+        new_parents,
+        ncomp[keep],
+        [xyzr[i] for i in keep],
+        frustum[rows],
+        base._channels,
+        base._groups,
+    )
 
 
 def morph_connect(view1, view2):
@@ -235,5 +254,13 @@ def morph_connect(view1, view2):
     nodes = concat_nodes([n1, n2])
     for g in groups + [c.name for c in channels]:  # absent bool columns are False
         nodes[g] = nodes[g].astype(bool)
-    return _new_cell(a, nodes, np.concatenate([p1, p2]), np.concatenate([c1, c2]), x1 + x2,
-                     np.concatenate([f1, f2]), channels, groups)
+    return _new_cell(
+        a,
+        nodes,
+        np.concatenate([p1, p2]),
+        np.concatenate([c1, c2]),
+        x1 + x2,
+        np.concatenate([f1, f2]),
+        channels,
+        groups,
+    )

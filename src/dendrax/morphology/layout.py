@@ -70,9 +70,9 @@ def compartment_centers(base) -> np.ndarray:
         cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
         frac = (np.arange(n) + 0.5) / n
         if cum[-1] <= 0:
-            out[off[b]:off[b + 1]] = xyz[0]
+            out[off[b] : off[b + 1]] = xyz[0]
             continue
-        out[off[b]:off[b + 1]] = np.column_stack(
+        out[off[b] : off[b + 1]] = np.column_stack(
             [np.interp(frac * cum[-1], cum, xyz[:, d]) for d in range(3)]
         )
     return out
@@ -124,8 +124,9 @@ def _compartment_graph(base):
             cols.append(members[j])
     r, c = np.concatenate(rows), np.concatenate(cols)
     w = 0.5 * (length[r] + length[c])
-    return coo_matrix((np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))),
-                      shape=(n, n)).tocsr()
+    return coo_matrix(
+        (np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)
+    ).tocsr()
 
 
 def distance_pathwise(start_view, endpoints) -> np.ndarray:

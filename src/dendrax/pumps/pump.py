@@ -51,6 +51,7 @@ class Pump(Channel):
             cls.compute_current = Pump.compute_current
             own_update = cls.__dict__.get("update_states")
             if own_update is not None:
+
                 def update_states(self, states, dt, v, params, _orig=own_update):
                     out = dict(_orig(self, states, dt, v, params) or {})
                     return {**out, **Pump.update_states(self, {**states, **out}, dt, v, params)}

@@ -25,14 +25,22 @@ class CheckpointError(ValueError):
     """A checkpoint file is unreadable, corrupt or does not match the current run."""
 
 
-def save_checkpoint(path: str | os.PathLike, params: Any, opt_state: Any, key: Any,
-                    meta: dict) -> None:
+def save_checkpoint(
+    path: str | os.PathLike, params: Any, opt_state: Any, key: Any, meta: dict
+) -> None:
     """Atomically write ``params``, ``opt_state``, ``key`` and ``meta`` to ``path``."""
     path = os.fspath(path)
     p_leaves, p_def = jax.tree_util.tree_flatten(params)
     o_leaves, o_def = jax.tree_util.tree_flatten(opt_state)
-    meta = dict(meta, format=_FORMAT, version=_VERSION, n_params=len(p_leaves),
-                n_opt=len(o_leaves), param_tree=str(p_def), opt_tree=str(o_def))
+    meta = dict(
+        meta,
+        format=_FORMAT,
+        version=_VERSION,
+        n_params=len(p_leaves),
+        n_opt=len(o_leaves),
+        param_tree=str(p_def),
+        opt_tree=str(o_def),
+    )
     arrays = {f"p/{i}": np.asarray(x) for i, x in enumerate(p_leaves)}
     arrays.update({f"o/{i}": np.asarray(x) for i, x in enumerate(o_leaves)})
     arrays["key"] = np.asarray(key)
@@ -67,8 +75,9 @@ def _restore(leaves_like: list, stored: list, what: str, path: str) -> list:
     return out
 
 
-def load_checkpoint(path: str | os.PathLike, params_like: Any,
-                    opt_state_like: Any) -> tuple[Any, Any, Any, dict]:
+def load_checkpoint(
+    path: str | os.PathLike, params_like: Any, opt_state_like: Any
+) -> tuple[Any, Any, Any, dict]:
     """Read a checkpoint written by :func:`save_checkpoint`.
 
     ``params_like`` and ``opt_state_like`` give the expected tree structures, shapes and dtypes.
@@ -105,8 +114,7 @@ def load_checkpoint(path: str | os.PathLike, params_like: Any,
     o_leaves, o_def = jax.tree_util.tree_flatten(opt_state_like)
     if meta["param_tree"] != str(p_def):
         raise CheckpointError(
-            f"checkpoint {path!r} has parameter tree {meta['param_tree']}, but this run has "
-            f"{p_def}"
+            f"checkpoint {path!r} has parameter tree {meta['param_tree']}, but this run has {p_def}"
         )
     params = jax.tree_util.tree_unflatten(p_def, _restore(p_leaves, p_stored, "parameter", path))
     opt_state = jax.tree_util.tree_unflatten(

@@ -43,8 +43,10 @@ class Dataset:
         self.drop_last = False
 
     def __repr__(self) -> str:
-        return (f"Dataset({len(self.inputs)} samples, inputs {self.inputs.shape[1:]}, "
-                f"labels {self.labels.shape[1:]}, batch_size={self.batch_size})")
+        return (
+            f"Dataset({len(self.inputs)} samples, inputs {self.inputs.shape[1:]}, "
+            f"labels {self.labels.shape[1:]}, batch_size={self.batch_size})"
+        )
 
     @property
     def num_samples(self) -> int:
@@ -70,5 +72,5 @@ class Dataset:
 
     def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         for i in range(len(self)):
-            idx = self.order[i * self.batch_size:(i + 1) * self.batch_size]
+            idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
             yield self.inputs[idx], self.labels[idx]

@@ -57,8 +57,9 @@ def _epoch_batches(data: Any, epoch: int, shuffle: bool, seed: int) -> list[tupl
     )
 
 
-def _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight, clip_norm,
-               has_aux, pass_key):
+def _make_step(
+    loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight, clip_norm, has_aux, pass_key
+):
     forward = transform.forward if transform is not None else (lambda p: p)
     inverse = transform.inverse if transform is not None else (lambda p: p)
 
@@ -74,8 +75,9 @@ def _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight
         key, sub = jax.random.split(key)
         (loss, aux), grads = jax.value_and_grad(total_loss, has_aux=True)(opt_params, sub, batch)
         g_leaves = jax.tree_util.tree_leaves(grads)
-        finite = jnp.isfinite(loss) & jnp.all(jnp.stack([jnp.all(jnp.isfinite(g))
-                                                         for g in g_leaves]))
+        finite = jnp.isfinite(loss) & jnp.all(
+            jnp.stack([jnp.all(jnp.isfinite(g)) for g in g_leaves])
+        )
         if clip_norm is not None:
             norm = jnp.sqrt(sum(jnp.sum(g**2) for g in g_leaves))
             scale = jnp.minimum(1.0, clip_norm / jnp.maximum(norm, 1e-30))
@@ -95,13 +97,28 @@ def _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight
     return jax.jit(step)
 
 
-def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int = 1, *,
-        transform: Any = None, bounds: tuple[Any, Any] | None = None, bounds_mode: str = "cost",
-        bounds_weight: float = 1.0, clip_norm: float | None = None, has_aux: bool = False,
-        shuffle: bool = True, seed: int = 0, pass_key: bool = False,
-        checkpoint: str | os.PathLike | None = None, checkpoint_every: int | None = None,
-        resume: bool | str = False, callback: Callable | None = None,
-        progress: bool = True) -> tuple[Any, dict]:
+def fit(
+    loss_fn: Callable,
+    params: Any,
+    data: Any,
+    optimizer: Any,
+    epochs: int = 1,
+    *,
+    transform: Any = None,
+    bounds: tuple[Any, Any] | None = None,
+    bounds_mode: str = "cost",
+    bounds_weight: float = 1.0,
+    clip_norm: float | None = None,
+    has_aux: bool = False,
+    shuffle: bool = True,
+    seed: int = 0,
+    pass_key: bool = False,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int | None = None,
+    resume: bool | str = False,
+    callback: Callable | None = None,
+    progress: bool = True,
+) -> tuple[Any, dict]:
     """Minimise ``loss_fn`` over ``params`` with a jitted optimizer step.
 
     Args:
@@ -143,8 +160,9 @@ def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int =
     optimizer = _resolve_optimizer(optimizer)
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if transform is not None and not (hasattr(transform, "forward")
-                                      and hasattr(transform, "inverse")):
+    if transform is not None and not (
+        hasattr(transform, "forward") and hasattr(transform, "inverse")
+    ):
         raise TypeError("transform must have .forward(params) and .inverse(params) methods")
     if bounds_mode not in ("cost", "clip"):
         raise ValueError(f"bounds_mode must be 'cost' or 'clip', got {bounds_mode!r}")
@@ -162,15 +180,31 @@ def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int =
     opt_params = transform.inverse(params) if transform is not None else params
     opt_state = optimizer.init(opt_params)
     key = jax.random.PRNGKey(seed)
-    pos = {"epoch": 0, "step_in_epoch": 0, "global_step": 0, "epoch_loss": [0.0, 0],
-           "epoch_metrics": {}, "history": {"loss": [], "metrics": {}, "skipped_steps": []}}
-    if checkpoint is not None and (resume is True or (resume == "auto"
-                                                      and os.path.exists(checkpoint))):
+    pos = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "global_step": 0,
+        "epoch_loss": [0.0, 0],
+        "epoch_metrics": {},
+        "history": {"loss": [], "metrics": {}, "skipped_steps": []},
+    }
+    if checkpoint is not None and (
+        resume is True or (resume == "auto" and os.path.exists(checkpoint))
+    ):
         opt_params, opt_state, key, meta = load_checkpoint(checkpoint, opt_params, opt_state)
         pos = {k: meta[k] for k in pos}
 
-    step = _make_step(loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight,
-                      clip_norm, has_aux, pass_key)
+    step = _make_step(
+        loss_fn,
+        optimizer,
+        transform,
+        bounds,
+        bounds_mode,
+        bounds_weight,
+        clip_norm,
+        has_aux,
+        pass_key,
+    )
     hist = pos["history"]
 
     def save():
@@ -183,7 +217,7 @@ def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int =
             batches = _epoch_batches(data, pos["epoch"], shuffle, seed)
             if not batches:
                 raise ValueError("data yielded no batches")
-            for batch in batches[pos["step_in_epoch"]:]:
+            for batch in batches[pos["step_in_epoch"] :]:
                 opt_params, opt_state, key, loss, aux, ok = step(opt_params, opt_state, key, batch)
                 loss = float(loss)
                 if bool(ok):
@@ -196,7 +230,8 @@ def fit(loss_fn: Callable, params: Any, data: Any, optimizer: Any, epochs: int =
                     warnings.warn(
                         f"fit: step {pos['global_step']} (epoch {pos['epoch']}) gave a non-finite"
                         f" loss or gradient (loss={loss}); the update was skipped",
-                        RuntimeWarning, stacklevel=2,
+                        RuntimeWarning,
+                        stacklevel=2,
                     )
                 pos["global_step"] += 1
                 pos["step_in_epoch"] += 1

@@ -64,16 +64,18 @@ def _outline(p0, p1, r0, r1, dims):
 def _patches(ax, polys, color, kwargs):
     from matplotlib.collections import PolyCollection
 
-    coll = PolyCollection(polys, facecolors=color, edgecolors=kwargs.pop("edgecolor", "none"),
-                          **kwargs)
+    coll = PolyCollection(
+        polys, facecolors=color, edgecolors=kwargs.pop("edgecolor", "none"), **kwargs
+    )
     ax.add_collection(coll)
     ax.autoscale_view()
     ax.set_aspect("equal", adjustable="datalim")
     return ax
 
 
-def plot_compartments(centers, directions, lengths, radii, ax=None, color="k", dims=(0, 1),
-                      **kwargs):
+def plot_compartments(
+    centers, directions, lengths, radii, ax=None, color="k", dims=(0, 1), **kwargs
+):
     """Each compartment as a cylinder (a rectangle in projection) of its true length.
 
     Args:
@@ -85,8 +87,9 @@ def plot_compartments(centers, directions, lengths, radii, ax=None, color="k", d
         raise ValueError("type='comp' plots in 2-D only (two dims).")
     ax = _axes(ax, dims)
     half = 0.5 * np.asarray(lengths)[:, None] * np.asarray(directions)
-    polys = [_outline(c - h, c + h, r, r, dims) for c, h, r in zip(centers, half, radii,
-                                                                   strict=True)]
+    polys = [
+        _outline(c - h, c + h, r, r, dims) for c, h, r in zip(centers, half, radii, strict=True)
+    ]
     return _patches(ax, polys, color, kwargs)
 
 
@@ -105,8 +108,9 @@ def plot_morph(xyzr, ax=None, color="k", dims=(0, 1), **kwargs):
         if len(pts) == 1 or np.allclose(pts[:, :3], pts[0, :3]):  # a sphere
             t = np.linspace(0, 2 * np.pi, 24)
             c = pts[0, list(dims)]
-            polys.append(np.column_stack([c[0] + pts[0, 3] * np.cos(t),
-                                          c[1] + pts[0, 3] * np.sin(t)]))
+            polys.append(
+                np.column_stack([c[0] + pts[0, 3] * np.cos(t), c[1] + pts[0, 3] * np.sin(t)])
+            )
             continue
         for k in range(len(pts) - 1):
             polys.append(_outline(pts[k, :3], pts[k + 1, :3], pts[k, 3], pts[k + 1, 3], dims))

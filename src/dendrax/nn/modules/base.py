@@ -53,8 +53,12 @@ def default_rng_key(rng_key: Any) -> tuple[jax.Array, np.random.Generator]:
         # identical to jax.random.PRNGKey(seed) for 0 <= seed < 2**32, without a compilation
         key = np.array([0, int(rng_key) & 0xFFFFFFFF], dtype=np.uint32)
     else:
-        key = np.asarray(jax.random.key_data(rng_key) if jnp.issubdtype(
-            jnp.asarray(rng_key).dtype, jax.dtypes.prng_key) else rng_key, dtype=np.uint32)
+        key = np.asarray(
+            jax.random.key_data(rng_key)
+            if jnp.issubdtype(jnp.asarray(rng_key).dtype, jax.dtypes.prng_key)
+            else rng_key,
+            dtype=np.uint32,
+        )
     return jnp.asarray(key), np.random.default_rng(key.tolist())
 
 
@@ -79,13 +83,21 @@ class Module:
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_meta", {})  # name -> (kind, family)
         object.__setattr__(self, "_modules", {})
-        object.__setattr__(self, "_static", {"spiking_input": spiking_input,
-                                             "spiking_output": spiking_output})
+        object.__setattr__(
+            self, "_static", {"spiking_input": spiking_input, "spiking_output": spiking_output}
+        )
         object.__setattr__(self, "_name", None)
 
     # ------------------------------------------------------------------ registration
-    def _register(self, kind: str, name: str, value: Any, family: str | None = None,
-                  shape: tuple[int, ...] | None = None, dtype: Any = None) -> None:
+    def _register(
+        self,
+        kind: str,
+        name: str,
+        value: Any,
+        family: str | None = None,
+        shape: tuple[int, ...] | None = None,
+        dtype: Any = None,
+    ) -> None:
         if kind not in _KINDS:
             raise ValueError(f"unknown attribute kind {kind!r}")
         arr = jnp.asarray(value, dtype=dtype if dtype is not None else _float_dtype())
@@ -118,8 +130,14 @@ class Module:
         names = tuple(self._values)
         mod_names = tuple(self._modules)
         children = (tuple(self._values[n] for n in names), tuple(self._modules.values()))
-        aux = (names, tuple(self._meta[n] for n in names), mod_names, self._shape, self._name,
-               tuple(self._static.items()))
+        aux = (
+            names,
+            tuple(self._meta[n] for n in names),
+            mod_names,
+            self._shape,
+            self._name,
+            tuple(self._static.items()),
+        )
         return children, aux
 
     @classmethod

@@ -28,8 +28,16 @@ class ExpSyn(Module):
     State: ``isyn`` ``(N,)`` and ``rng_key``. Record: ``isyn`` ``(batch, T, N)``.
     """
 
-    def __init__(self, shape: Any, tau: Any = 10e-3, noise_std: float = 0.0, dt: float = 1e-3,
-                 rng_key: Any = None, spiking_input: bool = True, spiking_output: bool = False):
+    def __init__(
+        self,
+        shape: Any,
+        tau: Any = 10e-3,
+        noise_std: float = 0.0,
+        dt: float = 1e-3,
+        rng_key: Any = None,
+        spiking_input: bool = True,
+        spiking_output: bool = False,
+    ):
         super().__init__(shape, spiking_input=spiking_input, spiking_output=spiking_output)
         if len(self.shape) == 2 and self.shape[0] != self.shape[1]:
             raise ValueError(f"ExpSyn needs N_in == N_out, got shape {self.shape}")

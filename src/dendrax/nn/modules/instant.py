@@ -25,8 +25,13 @@ class Instant(Module):
             static: changing it recompiles.
     """
 
-    def __init__(self, shape: Any, function: Callable = _identity,
-                 spiking_input: bool = False, spiking_output: bool = False):
+    def __init__(
+        self,
+        shape: Any,
+        function: Callable = _identity,
+        spiking_input: bool = False,
+        spiking_output: bool = False,
+    ):
         super().__init__(shape, spiking_input=spiking_input, spiking_output=spiking_output)
         if not callable(function):
             raise TypeError(f"Instant: function must be callable, got {type(function).__name__}")

@@ -15,8 +15,9 @@ __all__ = ["LIF", "LIFJax", "step_pwl"]
 
 
 @jax.custom_jvp
-def step_pwl(v: jax.Array, threshold: jax.Array, window: float = 0.5,
-             max_spikes_per_dt: float = 2.0**16) -> jax.Array:
+def step_pwl(
+    v: jax.Array, threshold: jax.Array, window: float = 0.5, max_spikes_per_dt: float = 2.0**16
+) -> jax.Array:
     """Number of spikes emitted in one step: ``clip(floor(v / threshold), 0, max)`` if v >= θ.
 
     The surrogate derivative (custom JVP) is piecewise linear::
@@ -61,11 +62,23 @@ class LIF(Module):
     ``spikes``, ``isyn`` and ``vmem`` as in Rockpool.
     """
 
-    def __init__(self, shape: Any, tau_mem: Any = 20e-3, tau_syn: Any = 20e-3, bias: Any = 0.0,
-                 w_rec: Any = None, has_rec: bool = False, weight_init_func: Callable = kaiming,
-                 threshold: Any = 1.0, noise_std: float = 0.0, max_spikes_per_dt: float = 2.0**16,
-                 dt: float = 1e-3, rng_key: Any = None, spiking_input: bool = False,
-                 spiking_output: bool = True):
+    def __init__(
+        self,
+        shape: Any,
+        tau_mem: Any = 20e-3,
+        tau_syn: Any = 20e-3,
+        bias: Any = 0.0,
+        w_rec: Any = None,
+        has_rec: bool = False,
+        weight_init_func: Callable = kaiming,
+        threshold: Any = 1.0,
+        noise_std: float = 0.0,
+        max_spikes_per_dt: float = 2.0**16,
+        dt: float = 1e-3,
+        rng_key: Any = None,
+        spiking_input: bool = False,
+        spiking_output: bool = True,
+    ):
         super().__init__(shape, spiking_input=spiking_input, spiking_output=spiking_output)
         n_in, n_out = self.size_in, self.size_out
         if n_in % n_out:

@@ -39,9 +39,18 @@ class Linear(Module):
         rng_key: JAX key or int seed for initialisation (None: drawn from ``np.random``).
     """
 
-    def __init__(self, shape: Any, weight: Any = None, bias: Any = None, has_bias: bool = False,
-                 weight_init_func: Callable = kaiming, bias_init_func: Callable = uniform_sqrt,
-                 rng_key: Any = None, spiking_input: bool = False, spiking_output: bool = False):
+    def __init__(
+        self,
+        shape: Any,
+        weight: Any = None,
+        bias: Any = None,
+        has_bias: bool = False,
+        weight_init_func: Callable = kaiming,
+        bias_init_func: Callable = uniform_sqrt,
+        rng_key: Any = None,
+        spiking_input: bool = False,
+        spiking_output: bool = False,
+    ):
         super().__init__(shape, spiking_input=spiking_input, spiking_output=spiking_output)
         if len(self.shape) != 2:
             raise ValueError(f"Linear needs shape (N_in, N_out), got {self.shape}")

@@ -63,10 +63,20 @@ class Rate(Module):
     State: ``x`` ``(N,)`` and ``rng_key``. Record: ``rec_input`` and ``x``, ``(batch, T, N)``.
     """
 
-    def __init__(self, shape: Any, tau: Any = 20e-3, bias: Any = 0.0, threshold: Any = 0.0,
-                 w_rec: Any = None, weight_init_func: Callable = unit_eigs, has_rec: bool = False,
-                 activation_func: str | Callable = "ReLU", noise_std: float = 0.0,
-                 dt: float = 1e-3, rng_key: Any = None):
+    def __init__(
+        self,
+        shape: Any,
+        tau: Any = 20e-3,
+        bias: Any = 0.0,
+        threshold: Any = 0.0,
+        w_rec: Any = None,
+        weight_init_func: Callable = unit_eigs,
+        has_rec: bool = False,
+        activation_func: str | Callable = "ReLU",
+        noise_std: float = 0.0,
+        dt: float = 1e-3,
+        rng_key: Any = None,
+    ):
         super().__init__(shape)
         if len(self.shape) == 2 and self.shape[0] != self.shape[1]:
             raise ValueError(f"Rate needs N_in == N_out, got shape {self.shape}")
