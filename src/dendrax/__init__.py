@@ -1,6 +1,6 @@
 """dendrax: a differentiable simulator of biophysical neurons on JAX (Jaxley-compatible API)."""
 
-from dendrax import channels, nn, optimize, solver_gate, synapses, training
+from dendrax import channels, nn, optimize, pumps, solver_gate, synapses, training
 from dendrax.connect import (  # `jx.connect` is the function, as in Jaxley
     connect,
     connectivity_matrix_connect,
@@ -8,8 +8,10 @@ from dendrax.connect import (  # `jx.connect` is the function, as in Jaxley
     sparse_connect,
 )
 from dendrax.integrate import integrate
+from dendrax.io.morphology import read_morphology
 from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
+from dendrax.optimize import ParamTransform
 from dendrax.stimulus import datapoint_to_step_currents, step_current
 
 __version__ = "0.1.0"
@@ -23,6 +25,9 @@ __all__ = [
     "View",
     "integrate",
     "read_swc",
+    "read_morphology",
+    "ParamTransform",
+    "pumps",
     "step_current",
     "datapoint_to_step_currents",
     "channels",
