@@ -14,7 +14,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.experimental.sparse.linalg import spsolve
 
 __all__ = ["csr_pattern", "sparse_solve"]
 
@@ -40,6 +39,9 @@ def csr_pattern(parent: np.ndarray):
 
 @jax.custom_batching.sequential_vmap
 def _spsolve(data, indices, indptr, b):
+    # imported here: it pulls in scipy.sparse (~0.3 s), needed only by this solver
+    from jax.experimental.sparse.linalg import spsolve
+
     return spsolve(data, indices, indptr, b)
 
 
