@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -249,7 +250,28 @@ def integrate(
         if len(cache) > 32:
             cache.clear()
         cache[static_key] = jax.jit(run)
-    return cache[static_key](dynamic)
+    result = cache[static_key](dynamic)
+    _warn_if_not_finite(result[0] if return_states else result, delta_t, solver)
+    return result
+
+
+def _warn_if_not_finite(recordings, delta_t, solver) -> None:
+    """Report numerical blow-up of a concrete (non-traced) result instead of silent NaN."""
+    if isinstance(recordings, jax.core.Tracer):
+        return
+    values = np.asarray(recordings)
+    bad = ~np.isfinite(values) | (np.abs(values) > 1e9)  # no physical state reaches 1e9
+    if not bad.any():
+        return
+    rec, step = np.argwhere(bad)[0]
+    warnings.warn(
+        f"The simulation blew up: recording {rec} is NaN, inf or beyond 1e9 from time step "
+        f"{step} on "
+        f"(t = {step * float(delta_t):g} ms, solver {solver!r}, {values.dtype}). Try "
+        "jax.config.update('jax_enable_x64', True), a smaller delta_t, or solver='bwd_euler'.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _make_runner(

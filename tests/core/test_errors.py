@@ -124,3 +124,13 @@ def test_bad_construction():
 def test_step_current_validation():
     with pytest.raises(ValueError, match="delta_t"):
         jx.step_current(1.0, 1.0, 0.1, 0.0, 10.0)
+
+
+def test_blow_up_is_reported_not_silent():
+    """Forward Euler far beyond its stability limit: a clear warning, not silent NaN."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 4), parents=[-1, 0])
+    cell.set("axial_resistivity", 1.0)
+    cell.insert(HH())
+    cell.branch(0).comp(0).record(verbose=False)
+    with pytest.warns(RuntimeWarning, match="blew up.*fwd_euler"):
+        jx.integrate(cell, t_max=20.0, delta_t=0.5, solver="fwd_euler")
