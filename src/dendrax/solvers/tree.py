@@ -124,11 +124,35 @@ def _matvec(order: TreeOrder, diag, upper, lower, x):
 
 
 def _solve(order: TreeOrder, diag, upper, lower, rhs):
-    n = order.num_nodes
-    x = _solve_sequential(
-        order, _pad(diag, 1.0), _pad(upper, 0.0), _pad(lower, 0.0), _pad(rhs, 0.0)
-    )
-    return x[:n]
+    """Solve with padded arrays; under `vmap`, the batch rides along as a trailing axis.
+
+    `_solve_sequential` indexes only the node (leading) axis, so a (n + 1, batch) layout
+    turns every loop step into one contiguous row operation instead of a batched scatter.
+    """
+
+    def solve_nodes_first(d, u, l, b):
+        n = order.num_nodes
+        padded = [
+            jnp.concatenate([x, jnp.full((1,) + x.shape[1:], fill, x.dtype)])
+            for x, fill in ((d, 1.0), (u, 0.0), (l, 0.0), (b, 0.0))
+        ]
+        return _solve_sequential(order, *padded)[:n]
+
+    @jax.custom_batching.custom_vmap
+    def solve(d, u, l, b):
+        return solve_nodes_first(d, u, l, b)
+
+    @solve.def_vmap
+    def _solve_batched(axis_size, in_batched, d, u, l, b):
+        args = [
+            jnp.moveaxis(x, 0, -1)
+            if batched
+            else jnp.broadcast_to(x[..., None], x.shape + (axis_size,))
+            for x, batched in zip((d, u, l, b), in_batched, strict=True)
+        ]
+        return jnp.moveaxis(solve_nodes_first(*args), -1, 0), True
+
+    return solve(diag, upper, lower, rhs)
 
 
 def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
