@@ -171,3 +171,19 @@ def test_published_jaxley_hh_compartment_trace():
         -75.58874436,
     ]
     np.testing.assert_allclose(v, published, atol=1e-7)
+
+
+def test_record_and_delete_semantics():
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 3), parents=[-1, 0])
+    cell.insert(HH())
+    cell.branch(0).record(verbose=False)
+    cell.branch("all").record(verbose=False)  # branch 0 is not recorded twice
+    assert cell.recordings["rec_index"].tolist() == [0, 1, 2, 3, 4, 5]
+    cell.branch(1).comp(1).delete_recordings()
+    assert cell.recordings["rec_index"].tolist() == [0, 1, 2, 3, 5]
+    cell.branch("all").stimulate(np.ones(5), verbose=False)
+    cell.branch(0).delete_stimuli()
+    assert [rows.tolist() for rows, _ in cell.base._stimuli] == [[3, 4, 5]]
+    cell.branch(1).clamp("v", np.full(5, -65.0), verbose=False)
+    cell.branch(1).comp(0).delete_clamps("v")
+    assert [c[2].tolist() for c in cell.base._clamps] == [[4, 5]]

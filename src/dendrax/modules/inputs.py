@@ -78,13 +78,14 @@ class InputsMixin:
     def record(self, state: str = "v", verbose: bool = True) -> None:
         """Record `state` at every compartment (or synapse) in view, in view order."""
         kind, rows = self._target_rows(state)
-        existing = {(r[0], r[1], r[2]) for r in self.base._recordings}
-        added = 0
-        for row in rows.tolist():
-            if (state, kind, row) not in existing:
-                self.base._recordings.append((state, kind, row))
-                existing.add((state, kind, row))
-                added += 1
+        recorded = np.array(
+            [r[2] for r in self.base._recordings if r[0] == state and r[1] == kind], dtype=np.int64
+        )
+        _, first = np.unique(rows, return_index=True)  # drop duplicates, keep view order
+        rows = rows[np.sort(first)]
+        new_rows = rows[~np.isin(rows, recorded)]
+        self.base._recordings.extend((state, kind, int(row)) for row in new_rows)
+        added = new_rows.size
         if verbose:
             print(f"Added {added} recordings. See `.recordings` for details.")
 
@@ -145,10 +146,9 @@ class InputsMixin:
         if self is base:
             base._stimuli = []
             return
-        drop = set(self._inds.tolist())
         kept = []
         for rows, series in base._stimuli:
-            keep = np.array([r not in drop for r in rows.tolist()], dtype=bool)
+            keep = ~np.isin(rows, self._inds)
             if keep.any():
                 kept.append((rows[keep], series[keep]))
         base._stimuli = kept
@@ -206,7 +206,6 @@ class InputsMixin:
     def delete_clamps(self, state_name: str | None = None) -> None:
         """Delete clamps (of `state_name` only, if given; on a view: rows in view only)."""
         base = self.base
-        nodes, edges = set(self._inds.tolist()), set(self._edge_view_inds().tolist())
         kept = []
         for state, kind, rows, series in base._clamps:
             if state_name is not None and state != state_name:
@@ -214,8 +213,8 @@ class InputsMixin:
                 continue
             if self is base:
                 continue
-            inside = nodes if kind == "node" else edges
-            keep = np.array([r not in inside for r in rows.tolist()], dtype=bool)
+            inside = self._inds if kind == "node" else self._edge_view_inds()
+            keep = ~np.isin(rows, inside)
             if keep.any():
                 kept.append((state, kind, rows[keep], series[keep]))
         base._clamps = kept
