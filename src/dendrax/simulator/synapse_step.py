@@ -206,35 +206,22 @@ def synapse_step(
         structure.synapses, inputs, strict=True
     ):
         syn_states = {k: _take(states[k], group) for k in group.state_names}
-        i0 = _call(
-            group,
-            "compute_current",
-            syn_states,
-            syn_params,
-            pre_v,
-            post_v,
-            pre_nodes,
-            post_nodes,
-            dt,
-        )
-        i1 = _call(
-            group,
-            "compute_current",
-            syn_states,
-            syn_params,
-            pre_v,
-            post_v + DELTA_V,
-            pre_nodes,
-            post_nodes,
-            dt,
-        )
-        i0 = jnp.broadcast_to(i0, post_v.shape)
-        i1 = jnp.broadcast_to(i1, post_v.shape)
+        args = (group, syn_states, syn_params, pre_v, pre_nodes, post_nodes, dt)
+        i0 = _current_at(*args, post_v)
+        i1 = _current_at(*args, post_v + DELTA_V)
         name = f"i_{group.mechanism.name}"
         states[name] = i0 if group.covers_all else states[name].at[group.rows].set(i0)
         totals = totals.at[:, group.post].add(jnp.stack([i0, (i1 - i0) / DELTA_V]))
     totals = totals * (NA_PER_UM2_TO_UA_PER_CM2 / params["area"])
     return states, totals[0], totals[1]
+
+
+def _current_at(group, syn_states, syn_params, pre_v, pre_nodes, post_nodes, dt, post_v):
+    """Synaptic current (nA, one per edge of the group) at postsynaptic voltage `post_v`."""
+    current = _call(
+        group, "compute_current", syn_states, syn_params, pre_v, post_v, pre_nodes, post_nodes, dt
+    )
+    return jnp.broadcast_to(current, post_v.shape)
 
 
 def initial_synapse_currents(structure, states: dict, params: dict, dt) -> dict:
@@ -244,18 +231,7 @@ def initial_synapse_currents(structure, states: dict, params: dict, dt) -> dict:
         syn_states, syn_params, pre_v, post_v, pre_nodes, post_nodes = _inputs(
             structure, group, states, params, None
         )
-        i0 = _call(
-            group,
-            "compute_current",
-            syn_states,
-            syn_params,
-            pre_v,
-            post_v,
-            pre_nodes,
-            post_nodes,
-            dt,
-        )
-        i0 = jnp.broadcast_to(i0, post_v.shape)
+        i0 = _current_at(group, syn_states, syn_params, pre_v, pre_nodes, post_nodes, dt, post_v)
         name = f"i_{group.mechanism.name}"
         base = out.get(name, jnp.zeros(structure.n_edges, dtype=v_dtype(states)))
         out[name] = i0 if group.covers_all else base.at[group.rows].set(i0)
