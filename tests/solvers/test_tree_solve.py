@@ -57,3 +57,81 @@ def test_gradients_match_finite_differences_and_forward_mode():
         minus[k][child] -= 1e-6
         fd = (loss_np(*plus) - loss_np(*minus)) / 2e-6
         assert abs(float(grads[k][child]) - fd) < 1e-7 * max(1.0, abs(fd))
+
+
+def _forest_of_copies(seed, shapes=((12, 5), (7, 3), (9, 1), (4, 1))):
+    """A forest with `count` copies of random trees of `size` nodes, nodes interleaved.
+
+    The copies' nodes are shuffled over the global numbering, so grouping must find them
+    through their local numbering, not their position.
+    """
+    rng = np.random.default_rng(seed)
+    parents = []
+    offset = 0
+    for size, count in shapes:
+        tree = np.array([-1] + [int(rng.integers(0, i)) for i in range(1, size)])
+        for _ in range(count):
+            parents.append(np.where(tree < 0, -1, tree + offset))
+            offset += size
+    parent = np.concatenate(parents)
+    n = parent.size
+    # a random merge of the trees' node sequences: interleaved, each tree's order kept
+    sizes = [size for size, count in shapes for _ in range(count)]
+    tree_of = np.repeat(np.arange(len(sizes)), sizes)
+    merged = rng.permutation(tree_of)
+    new_label = np.empty(n, dtype=np.int64)
+    for t in range(len(sizes)):
+        new_label[tree_of == t] = np.flatnonzero(merged == t)
+    relabeled = np.full(n, -1)
+    relabeled[new_label] = np.where(parent < 0, -1, new_label[np.maximum(parent, 0)])
+    diag = rng.uniform(3.0, 5.0, n)
+    upper = np.where(relabeled >= 0, rng.uniform(-1.0, 0.0, n), 0.0)
+    lower = np.where(relabeled >= 0, rng.uniform(-1.0, 0.0, n), 0.0)
+    return relabeled, diag, upper, lower, rng.normal(size=n)
+
+
+def test_identical_trees_are_grouped_and_solved_exactly():
+    parent, diag, upper, lower, rhs = _forest_of_copies(4)
+    order = build_tree_order(parent)
+    sizes = sorted(nodes.shape for nodes, *_ in order.groups)
+    # the 5 and the 3 copies are batched; the two single trees form the remaining forest
+    assert sizes == [(7, 3), (12, 5), (13, 1)]
+    covered = np.sort(np.concatenate([nodes.reshape(-1) for nodes, *_ in order.groups]))
+    np.testing.assert_array_equal(covered, np.arange(parent.size))
+    args = tuple(map(jnp.asarray, (diag, upper, lower, rhs)))
+    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    np.testing.assert_allclose(
+        np.asarray(tree_solve(order, *args)), expected, rtol=1e-12, atol=1e-12
+    )
+    unbatched = build_tree_order(parent, batch_identical_trees=False)
+    assert unbatched.groups is None
+    np.testing.assert_allclose(
+        np.asarray(tree_solve(unbatched, *args)), expected, rtol=1e-12, atol=1e-12
+    )
+
+
+def test_grouped_solve_under_vmap_and_grad():
+    parent, diag, upper, lower, rhs = _forest_of_copies(5)
+    order = build_tree_order(parent)
+    rng = np.random.default_rng(0)
+    diags = diag[None, :] + rng.uniform(0.0, 1.0, (4, diag.size))
+    solved = jax.vmap(lambda d: tree_solve(order, d, *map(jnp.asarray, (upper, lower, rhs))))(
+        jnp.asarray(diags)
+    )
+    for k in range(4):
+        expected = np.linalg.solve(_dense(parent, diags[k], upper, lower), rhs)
+        np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=1e-12, atol=1e-12)
+
+    def loss(d):
+        return jnp.sum(jnp.sin(tree_solve(order, d, *map(jnp.asarray, (upper, lower, rhs)))))
+
+    grad = jax.grad(loss)(jnp.asarray(diag))
+    node = 17
+    step = np.zeros(diag.size)
+    step[node] = 1e-6
+
+    def loss_np(d):
+        return np.sum(np.sin(np.linalg.solve(_dense(parent, d, upper, lower), rhs)))
+
+    fd = (loss_np(diag + step) - loss_np(diag - step)) / 2e-6
+    assert abs(float(grad[node]) - fd) < 1e-7 * max(1.0, abs(fd))

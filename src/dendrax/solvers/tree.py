@@ -9,8 +9,10 @@ Elimination runs node by node from the deepest nodes to the roots (Hines order) 
 `lax.fori_loop`, then back-substitution from the roots to the leaves: the loop body is a few
 scalar operations, which XLA compiles to a tight loop on CPU, and compile time does not grow
 with the size of the tree. (A level-parallel variant, all nodes of one depth at once, was
-measured slower on CPU for cells and networks alike.) The derivative goes through
-`lax.custom_linear_solve`: one more tree solve with the transposed matrix.
+measured slower on CPU for cells and networks alike.) Identical trees of a forest (the
+cells of a network of copies) are eliminated side by side (`dendrax.solvers.forest`): one
+loop over the nodes of one copy, each step on a row with one value per copy. The derivative
+goes through `lax.custom_linear_solve`: one more tree solve with the transposed matrix.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from dendrax.solvers.forest import contiguous_blocks, group_identical_trees
 
 __all__ = ["TreeOrder", "build_tree_order", "tree_solve", "tree_offdiag_matvec"]
 
@@ -31,21 +35,26 @@ class TreeOrder:
     Attributes:
         parent: (n + 1,) parent of every node; roots and the dummy node point to the dummy `n`.
         levels: (n_levels, width) node indices per depth (deepest last), padded with `n`.
+        groups: how the solve splits the forest: `(nodes (m, K), local TreeOrder, blocks)`
+            triples (see `dendrax.solvers.forest`; `blocks` from `contiguous_blocks`, or
+            None); None means one sequential pass over all nodes.
     """
 
     parent: np.ndarray
     levels: np.ndarray
+    groups: tuple | None = None
 
     @property
     def num_nodes(self) -> int:
         return int(self.parent.shape[0] - 1)
 
 
-def build_tree_order(parent: np.ndarray) -> TreeOrder:
-    """Group the nodes of a forest by depth.
+def build_tree_order(parent: np.ndarray, batch_identical_trees: bool = True) -> TreeOrder:
+    """Group the nodes of a forest by depth (and its identical trees for batched solves).
 
     Args:
         parent: (n,) int parent of each node, -1 for roots. Must describe a forest.
+        batch_identical_trees: solve identical trees side by side (see `TreeOrder.groups`).
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = parent.shape[0]
@@ -77,7 +86,20 @@ def build_tree_order(parent: np.ndarray) -> TreeOrder:
     pos = np.arange(n) - np.repeat(starts, counts)
     levels[depth[order], pos] = order
     full_parent = np.concatenate([np.where(parent < 0, n, parent), [n]])
-    return TreeOrder(parent=full_parent, levels=levels)
+    groups = None
+    if batch_identical_trees and n:
+        split = group_identical_trees(parent)
+        whole = len(split) == 1 and np.array_equal(split[0].nodes[:, 0], np.arange(n))
+        if not whole:
+            groups = tuple(
+                (
+                    g.nodes,
+                    build_tree_order(g.local_parent, batch_identical_trees=False),
+                    contiguous_blocks(g.nodes),
+                )
+                for g in split
+            )
+    return TreeOrder(parent=full_parent, levels=levels, groups=groups)
 
 
 def _pad(x, value):
@@ -111,6 +133,16 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     return jax.lax.fori_loop(0, n_elim, substitute, jnp.zeros_like(rhs))
 
 
+def _rows(x, blocks, k):
+    """(m, K, ...) rows of a group whose node table is made of `blocks` (no gather)."""
+    parts = []
+    for start, end, first in blocks:
+        r = end - start
+        part = x[first : first + k * r].reshape((k, r) + x.shape[1:])
+        parts.append(jnp.moveaxis(part, 0, 1))
+    return parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+
+
 def tree_offdiag_matvec(order: TreeOrder, upper, lower, x):
     """Product of the off-diagonal part of the tree matrix with `x` (all (n,) arrays)."""
     parent = jnp.asarray(order.parent[:-1])
@@ -130,13 +162,41 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
     turns every loop step into one contiguous row operation instead of a batched scatter.
     """
 
-    def solve_nodes_first(d, u, l, b):
-        n = order.num_nodes
+    def solve_padded(sub_order, d, u, l, b):
+        n = sub_order.num_nodes
         padded = [
             jnp.concatenate([x, jnp.full((1,) + x.shape[1:], fill, x.dtype)])
             for x, fill in ((d, 1.0), (u, 0.0), (l, 0.0), (b, 0.0))
         ]
-        return _solve_sequential(order, *padded)[:n]
+        return _solve_sequential(sub_order, *padded)[:n]
+
+    def solve_nodes_first(d, u, l, b):
+        if order.groups is None:
+            return solve_padded(order, d, u, l, b)
+        pieces = []  # (first node, values) of sliced blocks
+        out = None
+        for nodes, local, blocks in order.groups:  # nodes (m, K): rows of K identical trees
+            if blocks is None:
+                solution = solve_padded(local, *(x[nodes] for x in (d, u, l, b)))
+                out = (jnp.zeros_like(b) if out is None else out).at[nodes].set(solution)
+                continue
+            k = nodes.shape[1]
+            solution = solve_padded(local, *(_rows(x, blocks, k) for x in (d, u, l, b)))
+            for start, end, first in blocks:
+                block = jnp.moveaxis(solution[start:end], 0, 1)  # (K, r, ...)
+                pieces.append((first, block.reshape((-1,) + block.shape[2:])))
+        pieces.sort(key=lambda item: item[0])
+        if (
+            out is None
+            and [p[0] for p in pieces]
+            == list(np.cumsum([0] + [p[1].shape[0] for p in pieces[:-1]]))
+            and sum(p[1].shape[0] for p in pieces) == b.shape[0]
+        ):
+            return jnp.concatenate([p[1] for p in pieces])  # blocks tile all nodes
+        out = jnp.zeros_like(b) if out is None else out
+        for first, values in pieces:
+            out = jax.lax.dynamic_update_slice_in_dim(out, values, first, axis=0)
+        return out
 
     @jax.custom_batching.custom_vmap
     def solve(d, u, l, b):
