@@ -3,13 +3,13 @@
 Workloads (100 ms at dt 0.025, float64, CPU, HH everywhere, step current, 10 recordings):
 a single compartment, and a cell of 155 branches x 4 compartments built from scratch.
 Times: build (Python model construction), compile (first call of `jax.jit(integrate)` minus
-a warm run), run (median of 3 warm runs of the jitted function). Jaxley columns appear
+a warm run), run (fastest of 5 warm runs of the jitted function: the least disturbed by
+other load on a shared machine, for every simulator alike). Jaxley columns appear
 when `jaxley` is importable.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import jax
@@ -28,11 +28,11 @@ def _time_integrate(integrate, module):
     simulate([]).block_until_ready()
     first = time.perf_counter() - start
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         simulate([]).block_until_ready()
         runs.append(time.perf_counter() - start)
-    run = statistics.median(runs)
+    run = min(runs)
     return max(first - run, 0.0), run
 
 
@@ -91,13 +91,13 @@ def bench_neuron():
             vecs.append(vec)
         build = time.perf_counter() - start
         runs = []
-        for _ in range(3):
+        for _ in range(5):
             start = time.perf_counter()
             h.dt = DT
             h.finitialize(-70.0)
             h.continuerun(T_MAX)
             runs.append(time.perf_counter() - start)
-        rows[label] = (build, 0.0, statistics.median(runs))
+        rows[label] = (build, 0.0, min(runs))
         del stim, vecs, secs
     return rows
 

@@ -4,15 +4,14 @@ Workload (issue 4): `morph_ca1_n120.swc`, ncomp 4, HH everywhere, somatic step c
 10 recordings, 100 ms at dt 0.025, float64. Gradient of a voltage loss with respect to a
 per-branch `HH_gNa` and a per-branch `radius`, with 2-level checkpointing. Then a `vmap`
 of the forward simulation over 16 `HH_gNa` sets. Compile time = first call minus a warm
-call; run = median of 3 warm calls; memory = XLA's temporary buffer size of the compiled
-gradient (`memory_analysis().temp_size_in_bytes`).
+call; run = fastest of 5 warm calls (least disturbed by other load); memory = XLA's
+temporary buffer size of the compiled gradient (`memory_analysis().temp_size_in_bytes`).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -45,11 +44,11 @@ def _timed(fn, *args):
     jax.block_until_ready(fn(*args))
     first = time.perf_counter() - start
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         start = time.perf_counter()
         jax.block_until_ready(fn(*args))
         runs.append(time.perf_counter() - start)
-    run = statistics.median(runs)
+    run = min(runs)
     return max(first - run, 0.0), run
 
 
