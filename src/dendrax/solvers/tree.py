@@ -140,18 +140,28 @@ BATCH_CHUNK = 4
 
 
 def _in_batch_chunks(solve_fn, args, batch):
-    """`solve_fn(*args)` on (n, batch) arrays, `BATCH_CHUNK` columns at a time (`lax.map`)."""
+    """`solve_fn(*args)` on (n, ..., batch) arrays, `BATCH_CHUNK` columns at a time.
+
+    Arguments whose trailing axis is 1 (unbatched) are shared by every chunk; the chunks run
+    in a `lax.map`.
+    """
     if batch <= BATCH_CHUNK:
         return solve_fn(*args)
     n_chunks = -(-batch // BATCH_CHUNK)
     pad = n_chunks * BATCH_CHUNK - batch
+    chunked = [x.shape[-1] == batch for x in args]
 
     def split(x):  # (n, ..., batch) -> (n_chunks, n, ..., BATCH_CHUNK)
         x = jnp.concatenate([x, jnp.repeat(x[..., -1:], pad, axis=-1)], axis=-1) if pad else x
         x = x.reshape(x.shape[:-1] + (n_chunks, BATCH_CHUNK))
         return jnp.moveaxis(x, -2, 0)
 
-    solved = jax.lax.map(lambda chunk: solve_fn(*chunk), tuple(split(x) for x in args))
+    def solve_chunk(parts):
+        it = iter(parts)
+        return solve_fn(*(next(it) if c else x for x, c in zip(args, chunked, strict=True)))
+
+    parts = tuple(split(x) for x, c in zip(args, chunked, strict=True) if c)
+    solved = jax.lax.map(solve_chunk, parts)
     solved = jnp.moveaxis(solved, 0, -2)
     return solved.reshape(solved.shape[:-2] + (n_chunks * BATCH_CHUNK,))[..., :batch]
 
@@ -227,13 +237,17 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
 
     @solve.def_vmap
     def _solve_batched(axis_size, in_batched, d, u, l, b):
-        args = [
-            jnp.moveaxis(x, 0, -1)
-            if batched
-            else jnp.broadcast_to(x[..., None], x.shape + (axis_size,))
+        # Batched arguments get the batch as a trailing axis; unbatched ones (typically the
+        # off-diagonals) a trailing axis of 1 that broadcasts inside the loop, so they are
+        # neither copied per batch member nor read per column in every loop step.
+        d, u, l, b = (
+            jnp.moveaxis(x, 0, -1) if batched else x[..., None]
             for x, batched in zip((d, u, l, b), in_batched, strict=True)
-        ]
-        return jnp.moveaxis(_in_batch_chunks(solve_nodes_first, args, axis_size), -1, 0), True
+        )
+        d, b = (jnp.broadcast_to(x, x.shape[:-1] + (axis_size,)) for x in (d, b))  # carried
+        return jnp.moveaxis(
+            _in_batch_chunks(solve_nodes_first, (d, u, l, b), axis_size), -1, 0
+        ), True
 
     return solve(diag, upper, lower, rhs)
 
