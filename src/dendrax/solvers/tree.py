@@ -107,30 +107,39 @@ def _pad(x, value):
 
 
 def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
-    """Node-by-node elimination in a `fori_loop` (Hines order): fastest on CPU."""
+    """Node-by-node elimination in a `fori_loop` (Hines order): fastest on CPU.
+
+    The loops index with precomputed, in-range int32 (node, parent) pairs and write the
+    solution over the right-hand side, which keeps their bodies small (see `BATCH_CHUNK`).
+    """
     n = order.num_nodes
     flat = order.levels[::-1].reshape(-1)
-    elim = jnp.asarray(flat[flat < n])  # deepest nodes first
-    parent = jnp.asarray(order.parent)
+    elim = flat[flat < n]  # deepest nodes first, roots last
+    pairs = jnp.asarray(np.stack([elim, order.parent[elim]], axis=1).astype(np.int32))
     n_elim = int(elim.shape[0])
     n_roots = int(np.sum(order.parent[:n] == n))
 
+    def row(x, i):
+        return jax.lax.dynamic_index_in_dim(x, i, keepdims=False)
+
+    def put(x, value, i):
+        return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
+
     def eliminate(i, carry):
         d, b = carry
-        node = elim[i]
-        p = parent[node]
-        factor = lower[node] / d[node]
-        d = d.at[p].add(-factor * upper[node])
-        b = b.at[p].add(-factor * b[node])
+        node, p = row(pairs, i)
+        factor = row(lower, node) / row(d, node)
+        d = put(d, row(d, p) - factor * row(upper, node), p)
+        b = put(b, row(b, p) - factor * row(b, node), p)
         return d, b
 
     d, b = jax.lax.fori_loop(0, n_elim - n_roots, eliminate, (diag, rhs))
 
-    def substitute(i, x):
-        node = elim[n_elim - 1 - i]
-        return x.at[node].set((b[node] - upper[node] * x[parent[node]]) / d[node])
+    def substitute(i, x):  # x holds b for nodes not yet solved; the dummy node n holds 0
+        node, p = row(pairs, n_elim - 1 - i)
+        return put(x, (row(x, node) - row(upper, node) * row(x, p)) / row(d, node), node)
 
-    return jax.lax.fori_loop(0, n_elim, substitute, jnp.zeros_like(rhs))
+    return jax.lax.fori_loop(0, n_elim, substitute, b)
 
 
 #: Batch columns solved per loop. XLA's CPU backend compiles a loop whose body touches less
