@@ -137,11 +137,14 @@ def test_grouped_solve_under_vmap_and_grad():
     assert abs(float(grad[node]) - fd) < 1e-7 * max(1.0, abs(fd))
 
 
+@pytest.mark.parametrize("forest", ["random", "copies"])
 @pytest.mark.parametrize("batch", [5, 9])
-def test_vmap_wider_than_one_chunk_matches_dense(batch):
+def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
     """Batches wider than `BATCH_CHUNK` run in padded chunks; each column is still exact."""
-    parent, diag, upper, lower, rhs = _random_forest(6)
+    make = _random_forest if forest == "random" else _forest_of_copies
+    parent, diag, upper, lower, rhs = make(6)
     order = build_tree_order(parent)
+    assert (order.groups is not None) == (forest == "copies")
     rng = np.random.default_rng(1)
     diags = diag[None, :] + rng.uniform(0.0, 1.0, (batch, diag.size))
     rhss = rng.normal(size=(batch, diag.size))
