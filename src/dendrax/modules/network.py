@@ -47,3 +47,71 @@ class Network(Module):
         self._init_base(nodes, parents, ncomp, branch_cell, parts=cells)
         self._frustum = np.concatenate([c.base._frustum for c in cells])
         self._xyzr = [x for c in cells for x in c.base._xyzr]
+
+    def vis(
+        self,
+        detail: str = "full",
+        ax=None,
+        color="k",
+        synapse_color="b",
+        dims=(0, 1),
+        type: str = "line",
+        cell_plot_kwargs=None,
+        synapse_plot_kwargs=None,
+        synapse_scatter_kwargs=None,
+        **kwargs,
+    ):
+        """Plot the network with its synapses; returns the axes.
+
+        Args:
+            detail: "full" draws every cell's morphology (as `Module.vis` with `type`) and
+                each synapse as a line between the centres of its pre- and postsynaptic
+                compartments; "point" draws every cell as one point, the mean of its
+                compartment centres, and each synapse as a line between the two cells.
+            color, synapse_color: matplotlib colors of cells and synapses.
+            dims: coordinate axes to plot (2 or 3 of 0, 1, 2).
+            cell_plot_kwargs: passed to the cell plot; `kwargs` too (Jaxley's convention).
+            synapse_plot_kwargs, synapse_scatter_kwargs: passed to the synapse lines and to
+                the markers at their postsynaptic ends.
+        """
+        from dendrax import vis as plots
+        from dendrax.morphology.layout import compartment_centers
+
+        if detail not in ("full", "point"):
+            raise ValueError(f"detail must be 'full' or 'point'; got {detail!r}.")
+        self._ensure_xyz()
+        centers = compartment_centers(self)
+        cell_kwargs = {**(cell_plot_kwargs or {}), **kwargs}
+        edges = self._edges
+        pre = np.asarray(edges.get("pre_index", np.zeros(0)), dtype=np.int64)
+        post = np.asarray(edges.get("post_index", np.zeros(0)), dtype=np.int64)
+        if detail == "full":
+            ax = super().vis(ax=ax, color=color, dims=dims, type=type, **cell_kwargs)
+            pre_xyz, post_xyz = centers[pre], centers[post]
+        else:
+            cell_of = self._nodes["global_cell_index"]
+            n_cells = int(cell_of.max()) + 1
+            counts = np.bincount(cell_of, minlength=n_cells)[:, None]
+            points = (
+                np.stack(
+                    [
+                        np.bincount(cell_of, weights=centers[:, k], minlength=n_cells)
+                        for k in range(3)
+                    ],
+                    axis=1,
+                )
+                / counts
+            )
+            dims = plots.plot._check_dims(dims)
+            ax = plots.plot._axes(ax, dims)
+            ax.scatter(*[points[:, d] for d in dims], color=color, **cell_kwargs)
+            pre_xyz, post_xyz = points[cell_of[pre]], points[cell_of[post]]
+        return plots.plot_synapses(
+            pre_xyz,
+            post_xyz,
+            ax=ax,
+            color=synapse_color,
+            dims=dims,
+            line_kwargs=synapse_plot_kwargs,
+            scatter_kwargs=synapse_scatter_kwargs,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_branches", "plot_compartments", "plot_morph"]
+__all__ = ["plot_branches", "plot_compartments", "plot_morph", "plot_synapses"]
 
 
 def _axes(ax, dims):
@@ -115,3 +115,26 @@ def plot_morph(xyzr, ax=None, color="k", dims=(0, 1), **kwargs):
         for k in range(len(pts) - 1):
             polys.append(_outline(pts[k, :3], pts[k + 1, :3], pts[k, 3], pts[k + 1, 3], dims))
     return _patches(ax, polys, color, kwargs)
+
+
+def plot_synapses(
+    pre_xyz, post_xyz, ax=None, color="b", dims=(0, 1), line_kwargs=None, scatter_kwargs=None
+):
+    """One line per synapse from its presynaptic to its postsynaptic location (µm), and a
+    marker at the postsynaptic end.
+
+    Args:
+        pre_xyz, post_xyz: (n_synapses, 3) coordinates.
+        line_kwargs, scatter_kwargs: passed to `ax.plot` / `ax.scatter`.
+
+    Returns:
+        the axes.
+    """
+    dims = _check_dims(dims)
+    ax = _axes(ax, dims)
+    pre_xyz, post_xyz = np.asarray(pre_xyz, float), np.asarray(post_xyz, float)
+    for a, b in zip(pre_xyz, post_xyz, strict=True):
+        ax.plot(*[[a[d], b[d]] for d in dims], color=color, **(line_kwargs or {}))
+    if post_xyz.shape[0]:
+        ax.scatter(*[post_xyz[:, d] for d in dims], color=color, **(scatter_kwargs or {}))
+    return ax
