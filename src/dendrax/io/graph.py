@@ -269,3 +269,8 @@ def from_graph(
         return Network(cells)
     cell._nodes.update(index_columns(ncomp, np.zeros(n_b, np.int64)))
     return cell
+
+
+from dendrax.io.graph_tools import connect_graphs, vis_compartment_graph  # noqa: E402
+
+__all__ += ["connect_graphs", "vis_compartment_graph"]
