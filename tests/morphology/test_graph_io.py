@@ -77,8 +77,7 @@ def test_read_morphology_dispatch(swc_path, tmp_path):
         read_morphology(tmp_path / "x.obj", 2)
 
 
-def test_read_morphology_asc_via_morphio(tmp_path):
-    pytest.importorskip("morphio", reason="MorphIO (the morph extra) is not installed")
+def _write_asc(tmp_path):
     asc = tmp_path / "cell.asc"
     asc.write_text(
         '("CellBody"\n (Color Red)\n (CellBody)\n'
@@ -87,7 +86,25 @@ def test_read_morphology_asc_via_morphio(tmp_path):
         "( (Color Blue)\n (Dendrite)\n ( 0.0 5.0 0.0 2.0)\n ( 0.0 25.0 0.0 2.0)\n"
         " ( 0.0 45.0 0.0 1.0)\n)\n"
     )
-    cell = read_morphology(asc, 1)
+    return asc
+
+
+def test_read_morphology_asc_via_morphio(tmp_path):
+    pytest.importorskip("morphio", reason="MorphIO (the morph extra) is not installed")
+    cell = read_morphology(_write_asc(tmp_path), 1)
     assert "basal" in cell.group_names and "soma" in cell.group_names
     dend = cell.basal.nodes
     assert dend["length"].sum() == pytest.approx(40.0)
+
+
+def test_read_morphology_h5_via_morphio(tmp_path):
+    """The ASC cell written as BBP H5 by MorphIO reads back to the same compartments."""
+    morphio_mut = pytest.importorskip("morphio.mut", reason="MorphIO is not installed")
+    h5 = tmp_path / "cell.h5"
+    morphio_mut.Morphology(str(_write_asc(tmp_path))).write(str(h5))
+    from_asc = read_morphology(tmp_path / "cell.asc", 2)
+    from_h5 = read_morphology(h5, 2)
+    assert from_h5.group_names == from_asc.group_names
+    for key in ("length", "radius", "area"):
+        np.testing.assert_allclose(from_h5.nodes[key], from_asc.nodes[key], rtol=1e-6)
+    assert from_h5.basal.nodes["length"].sum() == pytest.approx(40.0)
