@@ -92,7 +92,8 @@ def _forest_of_copies(seed, shapes=((12, 5), (7, 3), (9, 1), (4, 1))):
 
 def test_identical_trees_are_grouped_and_solved_exactly():
     parent, diag, upper, lower, rhs = _forest_of_copies(4)
-    order = build_tree_order(parent)
+    assert build_tree_order(parent).groups is None  # too few copies to batch by default
+    order = build_tree_order(parent, min_copies=2)
     sizes = sorted(nodes.shape for nodes, *_ in order.groups)
     # the 5 and the 3 copies are batched; the two single trees form the remaining forest
     assert sizes == [(7, 3), (12, 5), (13, 1)]
@@ -112,7 +113,7 @@ def test_identical_trees_are_grouped_and_solved_exactly():
 
 def test_grouped_solve_under_vmap_and_grad():
     parent, diag, upper, lower, rhs = _forest_of_copies(5)
-    order = build_tree_order(parent)
+    order = build_tree_order(parent, min_copies=2)
     rng = np.random.default_rng(0)
     diags = diag[None, :] + rng.uniform(0.0, 1.0, (4, diag.size))
     solved = jax.vmap(lambda d: tree_solve(order, d, *map(jnp.asarray, (upper, lower, rhs))))(
@@ -143,7 +144,7 @@ def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
     """Batches wider than `BATCH_CHUNK` run in padded chunks; each column is still exact."""
     make = _random_forest if forest == "random" else _forest_of_copies
     parent, diag, upper, lower, rhs = make(6)
-    order = build_tree_order(parent)
+    order = build_tree_order(parent, min_copies=2)
     assert (order.groups is not None) == (forest == "copies")
     rng = np.random.default_rng(1)
     diags = diag[None, :] + rng.uniform(0.0, 1.0, (batch, diag.size))

@@ -16,11 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ForestGroup", "group_identical_trees", "MAX_BATCHED_GROUPS"]
+__all__ = ["ForestGroup", "group_identical_trees", "MAX_BATCHED_GROUPS", "MIN_BATCHED_COPIES"]
 
 #: At most this many groups of identical trees are batched (largest first); all other
 #: trees form one remaining forest. Each group costs one more pair of loops to compile.
 MAX_BATCHED_GROUPS = 8
+#: Fewer copies than this are left to the node-by-node forest solve. Rows of more than a few
+#: values make every loop step a separate dispatch on CPU (see `tree.BATCH_CHUNK`), which
+#: costs ~300-400 ns per node and only pays off with many copies (measured: 100 copies of an
+#: 18-node cell faster batched; 4, 10 and 40 copies of CA1 cells faster node by node).
+MIN_BATCHED_COPIES = 64
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,16 +53,19 @@ def _roots(parent: np.ndarray) -> np.ndarray:
         up = nxt
 
 
-def group_identical_trees(parent: np.ndarray) -> tuple[ForestGroup, ...]:
+def group_identical_trees(
+    parent: np.ndarray, min_copies: int = MIN_BATCHED_COPIES
+) -> tuple[ForestGroup, ...]:
     """Split a forest into groups of identical trees (and one group of the rest).
 
     Args:
         parent: (n,) parent of every node, -1 for roots.
+        min_copies: smallest number of identical trees (>= 2) that are batched.
 
     Returns:
         Groups covering every node exactly once: up to `MAX_BATCHED_GROUPS` groups of at
-        least two identical trees, largest first, then (if any nodes are left) one forest
-        group with `K` = 1.
+        least `min_copies` identical trees, largest first, then (if any nodes are left) one
+        forest group with `K` = 1.
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = parent.shape[0]
@@ -71,14 +79,14 @@ def group_identical_trees(parent: np.ndarray) -> tuple[ForestGroup, ...]:
     candidates = []  # (K, size, tree indices)
     for size in np.unique(sizes):
         trees = np.flatnonzero(sizes == size)
-        if trees.size < 2:
+        if trees.size < min_copies:
             continue
         node_table = by_tree[starts[trees][:, None] + np.arange(size)]  # (T, size)
         _, inverse, counts = np.unique(
             local_parent[node_table], axis=0, return_inverse=True, return_counts=True
         )
         inverse = inverse.reshape(-1)
-        for shape_id in np.flatnonzero(counts >= 2):
+        for shape_id in np.flatnonzero(counts >= max(min_copies, 2)):
             candidates.append((int(counts[shape_id]), int(size), trees[inverse == shape_id]))
     candidates.sort(key=lambda c: (-c[0] * c[1], -c[0]))
 

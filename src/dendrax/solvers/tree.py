@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.solvers.forest import contiguous_blocks, group_identical_trees
+from dendrax.solvers.forest import MIN_BATCHED_COPIES, contiguous_blocks, group_identical_trees
 
 __all__ = ["TreeOrder", "build_tree_order", "tree_solve", "tree_offdiag_matvec"]
 
@@ -49,12 +49,17 @@ class TreeOrder:
         return int(self.parent.shape[0] - 1)
 
 
-def build_tree_order(parent: np.ndarray, batch_identical_trees: bool = True) -> TreeOrder:
+def build_tree_order(
+    parent: np.ndarray,
+    batch_identical_trees: bool = True,
+    min_copies: int = MIN_BATCHED_COPIES,
+) -> TreeOrder:
     """Group the nodes of a forest by depth (and its identical trees for batched solves).
 
     Args:
         parent: (n,) int parent of each node, -1 for roots. Must describe a forest.
         batch_identical_trees: solve identical trees side by side (see `TreeOrder.groups`).
+        min_copies: batch a set of identical trees only if it has this many members.
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = parent.shape[0]
@@ -88,7 +93,7 @@ def build_tree_order(parent: np.ndarray, batch_identical_trees: bool = True) -> 
     full_parent = np.concatenate([np.where(parent < 0, n, parent), [n]])
     groups = None
     if batch_identical_trees and n:
-        split = group_identical_trees(parent)
+        split = group_identical_trees(parent, min_copies)
         whole = len(split) == 1 and np.array_equal(split[0].nodes[:, 0], np.arange(n))
         if not whole:
             groups = tuple(
