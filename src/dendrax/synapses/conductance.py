@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import jax
 
-from dendrax.synapses.synapse import Synapse
+from dendrax.synapses.current import CurrentSynapse
 
 __all__ = ["ConductanceSynapse"]
 
 
-class ConductanceSynapse(Synapse):
+class ConductanceSynapse(CurrentSynapse):
     """`I = gS * f((v_pre - v_th) / delta) * (v_post - e_syn_pre)` (nA).
 
     The reversal potential `_e_syn` (mV, default 0) is a node parameter of the presynaptic
@@ -18,26 +18,8 @@ class ConductanceSynapse(Synapse):
     """
 
     def __init__(self, nonlinearity=jax.nn.sigmoid, name: str | None = None):
-        super().__init__(name)
-        p = self._name
-        self.nonlinearity = nonlinearity
-        self.synapse_params = {f"{p}_gS": 1e-4, f"{p}_v_th": -35.0, f"{p}_delta": 10.0}
-        self.synapse_states = {}
-        self.node_params = {f"{p}_e_syn": 0.0}
-
-    def update_states(
-        self,
-        synapse_states,
-        synapse_params,
-        pre_voltage,
-        post_voltage,
-        pre_states,
-        post_states,
-        pre_params,
-        post_params,
-        delta_t,
-    ):
-        return {}
+        super().__init__(nonlinearity, name)
+        self.node_params = {f"{self._name}_e_syn": 0.0}
 
     def compute_current(
         self,
@@ -51,7 +33,5 @@ class ConductanceSynapse(Synapse):
         post_params,
         delta_t,
     ):
-        p = self._name
-        x = (pre_voltage - synapse_params[f"{p}_v_th"]) / synapse_params[f"{p}_delta"]
-        g = synapse_params[f"{p}_gS"] * self.nonlinearity(x)
-        return g * (post_voltage - pre_params[f"{p}_e_syn"])
+        e_syn = pre_params[f"{self._name}_e_syn"]
+        return self._drive(synapse_params, pre_voltage) * (post_voltage - e_syn)

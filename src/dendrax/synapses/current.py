@@ -48,6 +48,10 @@ class CurrentSynapse(Synapse):
         post_params,
         delta_t,
     ):
+        return -self._drive(synapse_params, pre_voltage) + 0.0 * post_voltage
+
+    def _drive(self, synapse_params, pre_voltage):
+        """`gS * f((v_pre - v_th) / delta)`, shared with `ConductanceSynapse`."""
         p = self._name
         x = (pre_voltage - synapse_params[f"{p}_v_th"]) / synapse_params[f"{p}_delta"]
-        return -synapse_params[f"{p}_gS"] * self.nonlinearity(x) + 0.0 * post_voltage
+        return synapse_params[f"{p}_gS"] * self.nonlinearity(x)
