@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax.numpy as jnp
+from jax import lax
 
 from dendrax.channels.channel import Channel
 from dendrax.solver_gate import save_exp, solve_gate_exponential
@@ -49,7 +50,9 @@ def _all_rates(v):
     1e-6 of the removable singularities, where both are within 1e-11.
     """
     u = v + 65.0
-    e80 = save_exp(u * (-1.0 / 80.0))
+    # The barrier keeps XLA from rewriting the products below back into exp(2a), exp(4a), ...
+    # (its simplifier turns exp(a) * exp(a) into exp(a + a)), which would undo the sharing.
+    e80, e18 = lax.optimization_barrier((save_exp(u * (-1.0 / 80.0)), save_exp(u * (-1.0 / 18.0))))
     e40 = e80 * e80
     e20 = e40 * e40
     e10 = e20 * e20
@@ -58,7 +61,7 @@ def _all_rates(v):
         return jnp.minimum(value, _EXP_CAP)
 
     alpha_m = 0.1 * _vtrap_from_exp(-(v + 40.0) * 0.1, 10.0, capped(e10 * math.exp(2.5)))
-    beta_m = 4.0 * save_exp(u * (-1.0 / 18.0))
+    beta_m = 4.0 * e18
     alpha_h = 0.07 * capped(e20)
     beta_h = 1.0 / (capped(e10 * math.exp(3.0)) + 1.0)
     alpha_n = 0.01 * _vtrap_from_exp(-(v + 55.0) * 0.1, 10.0, capped(e10 * math.exp(1.0)))
