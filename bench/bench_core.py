@@ -4,15 +4,19 @@ Workloads (100 ms at dt 0.025, float64, CPU, HH everywhere, step current, 10 rec
 a single compartment, and a cell of 155 branches x 4 compartments built from scratch.
 Times: build (Python model construction), compile (first call of `jax.jit(integrate)` minus
 a warm run), run (fastest of 5 warm runs of the jitted function: the least disturbed by
-other load on a shared machine, for every simulator alike). Jaxley columns appear
+other load on a shared machine, for every simulator alike). Each simulator runs in its own
+fresh process (`_isolated.py`), so none inherits another's warm JAX caches. Jaxley columns appear
 when `jaxley` is importable.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
+from pathlib import Path
 
 import jax
+from _isolated import emit, results_from_children, warm_up_jax
 
 jax.config.update("jax_enable_x64", True)
 
@@ -102,24 +106,50 @@ def bench_neuron():
     return rows
 
 
-def main():
-    import dendrax
-    from dendrax.channels import HH
+def _run_one(name):
+    """One simulator's rows (in a fresh process, see `_isolated`), or None if not installed."""
+    if name == "neuron":
+        try:
+            return bench_neuron()
+        except ImportError:
+            print("neuron not installed: skipping its columns.")
+            return None
+    warm_up_jax()
+    if name == "dendrax":
+        import dendrax
+        from dendrax.channels import HH
 
-    results = {"dendrax": bench_simulator("dendrax", dendrax, HH)}
+        return bench_simulator(name, dendrax, HH)
     try:
         import jaxley
         from jaxley.channels import HH as JaxleyHH
-
-        results["jaxley"] = bench_simulator("jaxley", jaxley, JaxleyHH)
     except ImportError:
         print("jaxley not installed: skipping its columns (`pip install jaxley`).")
-    try:
-        results["neuron"] = bench_neuron()
-    except ImportError:
-        print("neuron not installed: skipping its columns.")
+        return None
+    return bench_simulator(name, jaxley, JaxleyHH)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run one simulator in this process (used internally)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh runs per simulator")
+    args = parser.parse_args()
+    if args.only:
+        result = _run_one(args.only)
+        if result is not None:
+            emit(result)
+        return
+    results = results_from_children(
+        Path(__file__), ("dendrax", "jaxley", "neuron"), repeats=args.repeats
+    )
+    if "dendrax" not in results:
+        raise SystemExit("the dendrax benchmark failed")
 
     print(f"\nFoundation workloads: {T_MAX:.0f} ms at dt {DT} ms, float64, CPU")
+    print(
+        f"(medians of {args.repeats} fresh processes per simulator, alternating, each after"
+        " the same one-call JAX warm-up)"
+    )
     header = f"{'workload':<11}{'simulator':<9}{'build s':>10}{'compile s':>11}{'run s':>9}"
     print(header + f"{'build ratio':>13}{'compile ratio':>15}{'run ratio':>11}")
     for label in ("hh1", "cell155x4"):
