@@ -6,10 +6,12 @@ per-branch `HH_gNa` and a per-branch `radius`, with 2-level checkpointing. Then 
 of the forward simulation over 16 `HH_gNa` sets. Compile time = first call minus a warm
 call; run = fastest of 5 warm calls (least disturbed by other load); memory = XLA's
 temporary buffer size of the compiled gradient (`memory_analysis().temp_size_in_bytes`).
+Each simulator runs in its own fresh process; figures are medians of 3 rounds (`_isolated`).
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import time
@@ -19,6 +21,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
+from _isolated import emit, results_from_children, warm_up_jax  # noqa: E402
 
 T_MAX, DT, NCOMP = 100.0, 0.025, 4
 SWC_DIR = Path(
@@ -88,22 +91,40 @@ def bench(lib, hh_cls):
     }
 
 
-def main():
-    if not (SWC_DIR / "morph_ca1_n120.swc").exists():
-        print(f"{SWC_DIR} not found: set DENDRAX_SWC_DIR. Skipping.")
-        return
-    import dendrax
-    from dendrax.channels import HH
+def _run_one(name):
+    warm_up_jax()
+    if name == "dendrax":
+        import dendrax
+        from dendrax.channels import HH
 
-    results = {"dendrax": bench(dendrax, HH)}
+        return bench(dendrax, HH)
     try:
         import jaxley
         from jaxley.channels import HH as JaxleyHH
-
-        results["jaxley"] = bench(jaxley, JaxleyHH)
     except ImportError:
         print("jaxley not installed: dendrax only (`make bench` installs it).")
+        return None
+    return bench(jaxley, JaxleyHH)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run one simulator in this process (used internally)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh runs per simulator")
+    args = parser.parse_args()
+    if not (SWC_DIR / "morph_ca1_n120.swc").exists():
+        print(f"{SWC_DIR} not found: set DENDRAX_SWC_DIR. Skipping.")
+        return
+    if args.only:
+        result = _run_one(args.only)
+        if result is not None:
+            emit(result)
+        return
+    results = results_from_children(Path(__file__), ("dendrax", "jaxley"), repeats=args.repeats)
+    if "dendrax" not in results:
+        raise SystemExit("the dendrax benchmark failed")
     print(f"\nCA1 n120 (ncomp {NCOMP}), {T_MAX:.0f} ms at dt {DT}, float64, 2-level checkpointing")
+    print(f"(medians of {args.repeats} fresh processes per simulator, alternating)")
     keys = list(results["dendrax"])
     print(f"{'metric':<18}" + "".join(f"{name:>12}" for name in results) + f"{'ratio':>9}")
     for key in keys:

@@ -1,14 +1,17 @@
 """Network benchmarks: construction, compile and run times (dendrax; Jaxley if installed).
 
 Run: `python bench/bench_network.py [--scale] [--snn]`. Prints one line per measurement.
+Each simulator runs in its own fresh process; figures are medians of 3 rounds (`_isolated`).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import jax
+from _isolated import emit, results_from_children, warm_up_jax
 
 jax.config.update("jax_enable_x64", True)
 
@@ -83,37 +86,58 @@ def snn_step():
     return {"snn_first_step_s": first, "snn_train_step_s": step}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", action="store_true", help="2,000 cells, 100,000 synapses")
-    parser.add_argument("--snn", action="store_true", help="SNN example training step")
-    args = parser.parse_args()
+def _run_one(name, scale, snn):
+    warm_up_jax()
+    if name == "dendrax":
+        import dendrax
+        from dendrax import channels, synapses
 
-    import dendrax
-    from dendrax import channels, synapses
-
-    results = {"dendrax": {}}
-    results["dendrax"].update(construction(dendrax, channels, synapses))
-    results["dendrax"].update(simulation(dendrax, channels, synapses))
-    if args.scale:
-        results["dendrax"].update(
-            simulation(dendrax, channels, synapses, n_cells=2000, n_pre=50, t_max=10.0)
-        )
-    if args.snn:
-        results["dendrax"].update(snn_step())
+        result = construction(dendrax, channels, synapses)
+        result.update(simulation(dendrax, channels, synapses))
+        if scale:
+            result.update(
+                simulation(dendrax, channels, synapses, n_cells=2000, n_pre=50, t_max=10.0)
+            )
+        if snn:
+            result.update(snn_step())
+        return result
     try:
         import jaxley
         import jaxley.channels
         import jaxley.synapses
     except ImportError:
         print("jaxley not installed: dendrax only")
-    else:
-        results["jaxley"] = {}
-        results["jaxley"].update(construction(jaxley, jaxley.channels, jaxley.synapses))
-        results["jaxley"].update(simulation(jaxley, jaxley.channels, jaxley.synapses))
+        return None
+    result = construction(jaxley, jaxley.channels, jaxley.synapses)
+    result.update(simulation(jaxley, jaxley.channels, jaxley.synapses))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", action="store_true", help="2,000 cells, 100,000 synapses")
+    parser.add_argument("--snn", action="store_true", help="SNN example training step")
+    parser.add_argument("--only", help="run one simulator in this process (used internally)")
+    parser.add_argument("--repeats", type=int, default=3, help="fresh runs per simulator")
+    args = parser.parse_args()
+    if args.only:
+        result = _run_one(args.only, args.scale, args.snn)
+        if result is not None:
+            emit(result)
+        return
+    extra = [flag for flag, on in (("--scale", args.scale), ("--snn", args.snn)) if on]
+    results = results_from_children(
+        Path(__file__), ("dendrax", "jaxley"), extra_args=extra, repeats=args.repeats
+    )
+    if "dendrax" not in results:
+        raise SystemExit("the dendrax benchmark failed")
+    print(f"(medians of {args.repeats} fresh processes per simulator, alternating)")
     for lib, values in results.items():
         for key, seconds in values.items():
-            print(f"{lib:8s} {key:32s} {seconds:10.3f} s")
+            ratio = ""
+            if lib != "dendrax" and seconds:
+                ratio = f"   dendrax/{lib} {results['dendrax'][key] / seconds:.3f}"
+            print(f"{lib:8s} {key:32s} {seconds:10.3f} s{ratio}")
 
 
 if __name__ == "__main__":
