@@ -69,6 +69,32 @@ def simulation(jx, channels, synapses, n_cells=100, n_pre=50, t_max=100.0):
     }
 
 
+def growth(jx, channels, synapses, n_cells=2000, t_max=10.0):
+    """Compile time and XLA temporary memory of 2,000 cells as synapses and recordings grow.
+
+    Synapses: fully_connect from 5 or 50 presynaptic cells (~10,000 or ~100,000 edges);
+    recordings: one compartment of 10 cells or of every cell.
+    """
+    out = {}
+    for n_pre, n_rec in ((5, 10), (50, 10), (50, n_cells)):
+        cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=[-1, 0, 0, 1])
+        net = jx.Network([cell] * n_cells)
+        net.insert(channels.HH())
+        jx.fully_connect(
+            net.cell(range(n_pre)), net.cell(range(n_pre, n_cells)), synapses.IonotropicSynapse()
+        )
+        net.cell(range(n_rec)).branch(0).comp(0).record(verbose=False)
+        simulate = jax.jit(lambda p, net=net: jx.integrate(net, params=p, t_max=t_max))
+        start = time.perf_counter()
+        compiled = simulate.lower([]).compile()
+        seconds = time.perf_counter() - start
+        memory = compiled.memory_analysis()
+        label = f"growth_{net.edges.shape[0]}syn_{n_rec}rec"
+        out[f"{label}_compile_s"] = seconds
+        out[f"{label}_temp_MB"] = memory.temp_size_in_bytes / 1e6 if memory else float("nan")
+    return out
+
+
 def snn_step():
     """Time per training step of examples/snn_classification.py (batch 16)."""
     import sys
@@ -98,6 +124,7 @@ def _run_one(name, scale, snn):
             result.update(
                 simulation(dendrax, channels, synapses, n_cells=2000, n_pre=50, t_max=10.0)
             )
+            result.update(growth(dendrax, channels, synapses))
         if snn:
             result.update(snn_step())
         return result
