@@ -88,7 +88,8 @@ def test_morph_delete_and_connect():
     with pytest.raises(ValueError, match="lose its parent"):
         morph_delete(cell.branch(1))
     joined = morph_connect(cell.branch(3).loc(1.0), small.branch(0).loc(0.0))
-    assert joined.base._branch_parents.tolist() == [-1, 0, 0, 1, 3, 4]
+    # depth first from the root, as Jaxley numbers the joined cell: 0, 1, 3, small, 2
+    assert joined.base._branch_parents.tolist() == [-1, 0, 1, 2, 3, 0]
     assert len(joined.nodes) == 12
 
 

@@ -252,7 +252,10 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         branch_order = branch_rank[np.searchsorted(np.unique(branch), branch[rows])]
         chosen = rows[np.lexsort((rows, at_rank, branch_order))]
         inds = self._inds[np.asarray(chosen, dtype=np.int64)]
-        return self._view(inds, level="comp", sharing=np.arange(inds.size))
+        view = self._view(inds, level="comp", sharing=np.arange(inds.size))
+        # Which end of a one-compartment branch was meant (read by `morph_connect`).
+        view._loc_at = float(ats[0]) if ats.size == 1 else None
+        return view
 
     def select(self, nodes=None, edges=None, sorted: bool = False) -> View:
         """Select compartments (`nodes`) and/or synapses (`edges`) by their global index.

@@ -1,4 +1,5 @@
-"""Editing compartmentalized cells: ``set_ncomp``, ``morph_delete``, ``morph_connect``.
+"""Editing compartmentalized cells: ``set_ncomp``, ``morph_delete`` (``morph_connect`` is in
+``connect.py``).
 
 All functions work on the columnar node table of a base module (one row per compartment,
 branches contiguous, proximal to distal) and rebuild it with numpy; nothing loops over
@@ -11,6 +12,7 @@ import numpy as np
 
 from dendrax.modules.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
 
+from .connect import morph_connect
 from .geometry import polyline_compartments
 
 __all__ = ["d_lambda_ncomp", "morph_connect", "morph_delete", "set_branch_ncomp"]
@@ -214,53 +216,4 @@ def morph_delete(view):
         frustum[rows],
         base._channels,
         base._groups,
-    )
-
-
-def morph_connect(view1, view2):
-    """A new Cell: the cell of ``view2`` attached to the cell of ``view1``.
-
-    ``view1`` is ``cell1.branch(i).loc(1.0)`` (distal end of branch i) or
-    ``cell1.branch(i).loc(0.0)`` of a non-root branch (its proximal branchpoint);
-    ``view2`` is ``cell2.branch(0).loc(0.0)`` (the root of cell 2, which becomes a child).
-    With one compartment per branch, ``view1`` is taken as the distal end.
-    """
-    a, b = view1.base, view2.base
-    for m in (a, b):
-        if m._level != "cell":
-            raise ValueError(f"morph_connect joins Cells, got a {type(m).__name__}.")
-        _check_no_inputs(m, "morph_connect")
-    for v in (view1, view2):
-        if np.unique(v._inds).size != 1:
-            raise ValueError("morph_connect needs views of one compartment: branch(i).loc(x).")
-    br1 = int(view1._col("global_branch_index")[0])
-    comp1 = int(view1._col("local_comp_index")[0])
-    if comp1 == a._ncomp_per_branch[br1] - 1:
-        attach = br1
-    elif comp1 == 0 and a._branch_parents[br1] >= 0:
-        attach = int(a._branch_parents[br1])
-    else:
-        raise ValueError("view1 must be branch(i).loc(1.0), or loc(0.0) of a non-root branch.")
-    if int(view2._col("global_branch_index")[0]) != 0 or int(view2._col("local_comp_index")[0]):
-        raise ValueError("view2 must be the root of its cell: cell2.branch(0).loc(0.0).")
-    n1, p1, c1, x1, f1 = _cell_parts(a)
-    n2, p2, c2, x2, f2 = _cell_parts(b)
-    p2 = np.where(p2 >= 0, p2 + len(c1), -1)
-    p2[0] = attach
-    from dendrax.modules.tables import concat_nodes
-
-    groups = list(a._groups) + [g for g in b._groups if g not in a._groups]
-    channels = list(a._channels) + [c for c in b._channels if c.name not in a._channel_names()]
-    nodes = concat_nodes([n1, n2])
-    for g in groups + [c.name for c in channels]:  # absent bool columns are False
-        nodes[g] = nodes[g].astype(bool)
-    return _new_cell(
-        a,
-        nodes,
-        np.concatenate([p1, p2]),
-        np.concatenate([c1, c2]),
-        x1 + x2,
-        np.concatenate([f1, f2]),
-        channels,
-        groups,
     )
