@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
 from dendrax.pumps.pump import Pump
 from dendrax.simulator.structure import Structure
@@ -47,7 +46,7 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
     `parent_row` = the child's entry in the parent's row, `diag` the row sums.
     """
     n = structure.n_comp
-    if not np.any(structure.tree_parent >= 0):  # only unconnected compartments: no coupling
+    if not structure.coupled:  # only unconnected compartments: no coupling
         zeros = jnp.zeros(structure.n_nodes, dtype=jnp.result_type(resistivity))
         return {"child_row": zeros, "parent_row": zeros, "diag": zeros}
     res = jnp.concatenate([resistivity, jnp.zeros(1)])
@@ -253,7 +252,7 @@ def channel_currents(
 
 def linear_solve(structure: Structure, voltage_solver: str, diag, upper, lower, rhs):
     """Solve the (n_nodes,) tree system with "tree", "sparse" or "dense"."""
-    if not np.any(structure.tree_parent >= 0):  # unconnected compartments: a diagonal system
+    if not structure.coupled:  # unconnected compartments: a diagonal system
         return rhs / diag
     if voltage_solver == "sparse":
         return sparse_solve(structure.tree_parent, diag, upper, lower, rhs)

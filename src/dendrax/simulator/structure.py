@@ -74,6 +74,11 @@ class Structure:
     synapse_current_names: tuple = field(default_factory=tuple)
     diffused_states: tuple = field(default_factory=tuple)  # ions diffusing intracellularly
 
+    @property
+    def coupled(self) -> bool:
+        """Whether any node has a parent (False: unconnected compartments, a diagonal system)."""
+        return bool(np.any(self.tree_parent >= 0))
+
 
 def _tree_edges(branch_parents, ncomp_per_branch):
     n_comp = int(ncomp_per_branch.sum())
