@@ -274,12 +274,29 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
         diag, upper, lower, rhs: (n,) arrays (`upper`/`lower` are 0 at roots).
 
     Returns:
-        (n,) solution. Differentiated implicitly (`lax.custom_linear_solve`): forward and
-        reverse mode both cost one extra tree solve, O(n).
+        (n,) solution. Differentiated implicitly: the tangent of `x` solves
+        `A dx = drhs - dA x` (`lax.custom_linear_solve`, whose transpose is the transposed
+        tree solve), so forward and reverse mode each cost one extra tree solve, O(n). The
+        implicit rule is a `custom_jvp`: a simulation that is not differentiated traces and
+        compiles the primal solve only.
     """
-    return jax.lax.custom_linear_solve(
-        lambda x: _matvec(order, diag, upper, lower, x),
-        rhs,
-        solve=lambda _, b: _solve(order, diag, upper, lower, b),
-        transpose_solve=lambda _, b: _solve(order, diag, lower, upper, b),
-    )
+
+    @jax.custom_jvp
+    def solve(d, u, l, b):
+        return _solve(order, d, u, l, b)
+
+    @solve.defjvp
+    def solve_jvp(primals, tangents):
+        d, u, l, b = primals
+        d_dot, u_dot, l_dot, b_dot = tangents
+        x = solve(d, u, l, b)
+        residual = b_dot - _matvec(order, d_dot, u_dot, l_dot, x)
+        x_dot = jax.lax.custom_linear_solve(
+            lambda y: _matvec(order, d, u, l, y),
+            residual,
+            solve=lambda _, c: _solve(order, d, u, l, c),
+            transpose_solve=lambda _, c: _solve(order, d, l, u, c),
+        )
+        return x, x_dot
+
+    return solve(diag, upper, lower, rhs)
