@@ -165,6 +165,11 @@ def main():
             if lib != "dendrax" and seconds:
                 ratio = f"   dendrax/{lib} {results['dendrax'][key] / seconds:.3f}"
             print(f"{lib:8s} {key:32s} {seconds:10.3f} s{ratio}")
+    if args.snn:
+        print(
+            "The SNN step is dendrax only: its SpikeSynapse reads the presynaptic Fire_spikes "
+            "state (Jaxley 1.0 API); Jaxley 0.14's synapses see only voltages."
+        )
 
 
 if __name__ == "__main__":
