@@ -12,7 +12,8 @@ with the size of the tree. (A level-parallel variant, all nodes of one depth at 
 measured slower on CPU for cells and networks alike.) Identical trees of a forest (the
 cells of a network of copies) are eliminated side by side (`dendrax.solvers.forest`): one
 loop over the nodes of one copy, each step on a row with one value per copy. The derivative
-goes through `lax.custom_linear_solve`: one more tree solve with the transposed matrix.
+is a `custom_jvp` whose tangent solve goes through `lax.custom_linear_solve`: one more tree
+solve (with the transposed matrix in reverse mode), traced only when differentiated.
 """
 
 from __future__ import annotations
