@@ -10,8 +10,9 @@ Elimination runs node by node from the deepest nodes to the roots (Hines order) 
 scalar operations, which XLA compiles to a tight loop on CPU, and compile time does not grow
 with the size of the tree. (A level-parallel variant, all nodes of one depth at once, was
 measured slower on CPU for cells and networks alike.) Identical trees of a forest (the
-cells of a network of copies) are eliminated side by side (`dendrax.solvers.forest`): one
-loop over the nodes of one copy, each step on a row with one value per copy. The derivative
+cells of a network of copies) are eliminated side by side (`dendrax.solvers.forest`): their
+copies are packed `BATCH_CHUNK` to a row, and the packed trees are eliminated node by node
+as one forest. The derivative
 is a `custom_jvp` whose tangent solve goes through `lax.custom_linear_solve`: one more tree
 solve (with the transposed matrix in reverse mode), traced only when differentiated.
 """
@@ -100,12 +101,52 @@ def build_tree_order(
             groups = tuple(
                 (
                     g.nodes,
-                    build_tree_order(g.local_parent, batch_identical_trees=False),
+                    _chunked_order(g.local_parent, g.nodes.shape[1]),
                     contiguous_blocks(g.nodes),
                 )
                 for g in split
             )
     return TreeOrder(parent=full_parent, levels=levels, groups=groups)
+
+
+def _chunked_order(local_parent: np.ndarray, copies: int) -> TreeOrder:
+    """Order of `ceil(copies / BATCH_CHUNK)` copies of one tree, solved as a single forest.
+
+    A group of `K` identical trees is solved as a forest of `K / BATCH_CHUNK` trees whose
+    node rows hold `BATCH_CHUNK` copies each (`_solve_group`): one loop small enough to be
+    compiled into one kernel, instead of a loop over rows of `K` values that dispatches every
+    operation separately (measured on a network of 100 HH cells: ~7 % faster per step,
+    identical results).
+    """
+    m = local_parent.shape[0]
+    n_chunks = 1 if copies == 1 else -(-copies // BATCH_CHUNK)
+    offsets = np.repeat(np.arange(n_chunks) * m, m)
+    tiled = np.tile(local_parent, n_chunks)
+    return build_tree_order(np.where(tiled < 0, -1, tiled + offsets), batch_identical_trees=False)
+
+
+def _solve_group(order: TreeOrder, solve_fn, rows):
+    """Solve a group's (m, K, ...) rows with `order` from `_chunked_order`.
+
+    The copies axis is split into chunks of `BATCH_CHUNK` (the last one padded by repeating
+    its last copy), and the chunks are laid out as the trees of one forest of
+    `(m * n_chunks, BATCH_CHUNK, ...)` rows.
+    """
+    m, k = rows[0].shape[:2]
+    if k == 1:
+        return solve_fn(order, *rows)
+    n_chunks = order.num_nodes // m
+    pad = n_chunks * BATCH_CHUNK - k
+
+    def to_forest(x):
+        if pad:
+            x = jnp.concatenate([x, jnp.repeat(x[:, -1:], pad, axis=1)], axis=1)
+        x = jnp.moveaxis(x.reshape((m, n_chunks, BATCH_CHUNK) + x.shape[2:]), 0, 1)
+        return x.reshape((n_chunks * m, BATCH_CHUNK) + x.shape[3:])
+
+    x = solve_fn(order, *(to_forest(r) for r in rows))
+    x = jnp.moveaxis(x.reshape((n_chunks, m, BATCH_CHUNK) + x.shape[2:]), 0, 1)
+    return x.reshape((m, n_chunks * BATCH_CHUNK) + x.shape[3:])[:, :k]
 
 
 def _pad(x, value):
@@ -225,11 +266,13 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
         out = None
         for nodes, local, blocks in order.groups:  # nodes (m, K): rows of K identical trees
             if blocks is None:
-                solution = solve_padded(local, *(x[nodes] for x in (d, u, l, b)))
+                solution = _solve_group(local, solve_padded, [x[nodes] for x in (d, u, l, b)])
                 out = (jnp.zeros_like(b) if out is None else out).at[nodes].set(solution)
                 continue
             k = nodes.shape[1]
-            solution = solve_padded(local, *(_rows(x, blocks, k) for x in (d, u, l, b)))
+            solution = _solve_group(
+                local, solve_padded, [_rows(x, blocks, k) for x in (d, u, l, b)]
+            )
             for start, end, first in blocks:
                 block = jnp.moveaxis(solution[start:end], 0, 1)  # (K, r, ...)
                 pieces.append((first, block.reshape((-1,) + block.shape[2:])))
