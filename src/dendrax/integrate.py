@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from dendrax.simulator.params import check_params_structure
+from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import (
     effective_frustum,
     exp_euler_transitions,
@@ -204,6 +205,7 @@ def integrate(
         externals_static[state] = inds
 
     delay_plan = _delay_plan(module, structure, delta_t)
+    shared_drive = presynaptic_sharing(module.base, structure, param_state, delay_plan)
     if params is not None:  # None: the tables' values are used, as in Jaxley
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
@@ -215,6 +217,7 @@ def integrate(
         "all_states": all_states,
         "transition": transition,
     }
+    static_dt = None if isinstance(delta_t, jax.core.Tracer) else float(delta_t)
     static_key = (
         id(structure),
         tuple((s, r.tobytes()) for s, r in gathers),
@@ -227,13 +230,14 @@ def integrate(
         transition is None,
         n_steps,
         None if checkpoint_lengths is None else tuple(checkpoint_lengths),
-        float(delta_t) if not isinstance(delta_t, jax.core.Tracer) else None,
+        static_dt,
         all_states is None,
         return_states,
         None if delay_plan is None else delay_plan.key(),
+        shared_drive,
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
-    if static_key[-4] is None or static_key not in cache:
+    if static_dt is None or static_key not in cache:
         run = _make_runner(
             module,
             structure,
@@ -248,8 +252,9 @@ def integrate(
             return_states,
             delay_plan,
             voltage_solver,
+            shared_drive,
         )
-        if static_key[-4] is None:
+        if static_dt is None:  # a traced delta_t: no cache
             return run(dynamic)
         if len(cache) > 32:
             cache.clear()
@@ -292,8 +297,9 @@ def _make_runner(
     return_states,
     delay_plan=None,
     voltage_solver="tree",
+    shared_drive=(),
 ):
-    step = make_step(structure, solver, delay_plan, voltage_solver)
+    step = make_step(structure, solver, delay_plan, voltage_solver, shared_drive)
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
 
     def record(states):

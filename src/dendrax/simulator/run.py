@@ -150,7 +150,13 @@ def _check_positive(raw, keys):
             raise ValueError(f"{key!r} must be finite and > 0 everywhere; got {bad}.")
 
 
-def make_step(structure: Structure, solver: str, delay_plan=None, voltage_solver: str = "tree"):
+def make_step(
+    structure: Structure,
+    solver: str,
+    delay_plan=None,
+    voltage_solver: str = "tree",
+    shared_drive: tuple = (),
+):
     """The pure one-step function `step(states, all_params, externals, delta_t)`.
 
     `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
@@ -159,7 +165,8 @@ def make_step(structure: Structure, solver: str, delay_plan=None, voltage_solver
     currents, implicit voltage solve (and diffused-ion solves), voltage clamps.
     `voltage_solver` is "tree", "sparse" or "dense". With `solver="exp_euler"` the
     propagators are read from `all_params["exp_euler_transition"]` when present
-    (`exp_euler_transitions`), else computed in every step.
+    (`exp_euler_transitions`), else computed in every step. `shared_drive` (from
+    `presynaptic_sharing`) selects synapse groups updated per presynaptic compartment.
     """
 
     def step(states, all_params, externals, delta_t):
@@ -174,7 +181,7 @@ def make_step(structure: Structure, solver: str, delay_plan=None, voltage_solver
         current, slope = current * _MA_TO_UA, slope * _MA_TO_UA
         if structure.synapses:
             states, syn_current, syn_slope = synapse_step(
-                structure, states, all_params, delta_t, delay_plan, externals
+                structure, states, all_params, delta_t, delay_plan, externals, shared_drive
             )
             current, slope = current + syn_current, slope + syn_slope
         i_ext = jnp.zeros(structure.n_comp, dtype=states["v"].dtype)

@@ -22,6 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.simulator.presynaptic_drive import update_with_shared_drive
+
 __all__ = [
     "DelayPlan",
     "make_delay_plan",
@@ -151,11 +153,14 @@ def synapse_step(
     dt,
     plan: DelayPlan | None = None,
     clamps: dict | None = None,
+    shared_drive: tuple = (),
 ):
     """Advance synapse states and return `(states, current, slope)`.
 
     `clamps` maps a state name to `(edge rows, values)`; clamped synapse states are written
     after the state update, before the currents are computed (as Jaxley does).
+    `shared_drive` (from `presynaptic_sharing`) marks the groups updated with one
+    presynaptic drive per presynaptic compartment (`presynaptic_drive.py`).
 
     `current` and `slope` are (n_comp,) densities in µA/cm² and µA/cm²/mV to add to the
     membrane current; `states` gains the new synapse states and `i_<Name>` (nA, per edge).
@@ -178,20 +183,14 @@ def synapse_step(
             structure, group, states, params, delayed
         )
         inputs.append((syn_params, pre_v, post_v, pre_nodes, post_nodes))
-        new = (
-            _call(
-                group,
-                "update_states",
-                syn_states,
-                syn_params,
-                pre_v,
-                post_v,
-                pre_nodes,
-                post_nodes,
-                dt,
-            )
-            or {}
-        )
+        if g_index < len(shared_drive) and shared_drive[g_index]:
+            new = update_with_shared_drive(group, syn_states, syn_params, states["v"], dt)
+        else:
+            new = _call(
+                group, "update_states", syn_states, syn_params, pre_v, post_v, pre_nodes,
+                post_nodes, dt,
+            )  # fmt: skip
+        new = new or {}
         for key, value in new.items():
             if key not in group.state_names:
                 raise KeyError(

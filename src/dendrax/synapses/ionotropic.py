@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dendrax.solver_gate import exponential_euler, save_exp
-from dendrax.synapses.synapse import Synapse
+from dendrax.solver_gate import save_exp
+from dendrax.synapses.synapse import Synapse, uses_presynaptic_drive
 
 __all__ = ["IonotropicSynapse"]
 
@@ -30,11 +30,24 @@ class IonotropicSynapse(Synapse):
         }
         self.synapse_states = {f"{p}_s": 0.2}
 
-    def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
+    drive_params = ("v_th", "delta", "k_minus")
+
+    def presynaptic_drive(self, pre_voltage, params, delta_t):
+        """`s_inf` and the exponential-Euler decay `exp(-dt / tau)` at `pre_voltage`."""
         p = self._name
         s_inf = 1.0 / (1.0 + save_exp((params[f"{p}_v_th"] - pre_voltage) / params[f"{p}_delta"]))
         tau = (1.0 - s_inf) / params[f"{p}_k_minus"]
-        return {f"{p}_s": exponential_euler(states[f"{p}_s"], delta_t, s_inf, tau)}
+        return {"s_inf": s_inf, "decay": save_exp(-delta_t / tau)}
+
+    def update_from_drive(self, states, drive, delta_t):
+        p = self._name
+        s, decay = states[f"{p}_s"], drive["decay"]
+        return {f"{p}_s": s * decay + drive["s_inf"] * (1.0 - decay)}
+
+    @uses_presynaptic_drive
+    def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
+        drive = self.presynaptic_drive(pre_voltage, params, delta_t)
+        return self.update_from_drive(states, drive, delta_t)
 
     def compute_current(self, states, pre_voltage, post_voltage, params):
         p = self._name

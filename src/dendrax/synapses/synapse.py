@@ -29,7 +29,31 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ["Synapse", "synapse_call_convention"]
+__all__ = [
+    "Synapse",
+    "synapse_call_convention",
+    "uses_presynaptic_drive",
+    "shares_presynaptic_drive",
+]
+
+
+def uses_presynaptic_drive(update_states):
+    """Mark an array-convention `update_states` written as
+    `update_from_drive(states, presynaptic_drive(pre_voltage, params, delta_t), delta_t)`.
+
+    The simulator may then compute the drive once per presynaptic compartment instead of
+    once per synapse (see `Synapse.presynaptic_drive`). The function is returned unchanged.
+    """
+    update_states.uses_presynaptic_drive = True
+    return update_states
+
+
+def shares_presynaptic_drive(synapse: Any) -> bool:
+    """Whether `synapse`'s own `update_states` is marked with `uses_presynaptic_drive`.
+
+    A subclass that overrides `update_states` without the mark is updated per synapse.
+    """
+    return bool(getattr(type(synapse).update_states, "uses_presynaptic_drive", False))
 
 
 def synapse_call_convention(synapse: Any) -> str:
@@ -105,6 +129,27 @@ class Synapse:
         self.node_states = rename(self.node_states)
         self._name = new_name
         return self
+
+    #: Names (without the `<name>_` prefix) of the parameters `presynaptic_drive` reads.
+    drive_params: tuple[str, ...] = ()
+
+    def presynaptic_drive(self, pre_voltage, params, delta_t) -> dict:
+        """Optional: the part of the state update set by the presynaptic side alone.
+
+        For synapses whose update depends on their own states only through a final
+        combination (e.g. `s_inf` and the decay factor of an exponential-Euler step), this
+        returns those terms as a dict of arrays shaped like `pre_voltage`, computed from
+        `pre_voltage` (mV) and the `drive_params` entries of `params` only. Together with
+        `update_from_drive` and an `update_states` marked `@uses_presynaptic_drive`, it lets
+        the simulator evaluate the drive once per presynaptic compartment when all synapses
+        from that compartment have equal `drive_params` (in a fully connected layer: once
+        per presynaptic cell instead of once per synapse).
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no presynaptic_drive.")
+
+    def update_from_drive(self, states, drive, delta_t) -> dict:
+        """New synapse states from the old ones and `presynaptic_drive`'s terms."""
+        raise NotImplementedError(f"{type(self).__name__} has no update_from_drive.")
 
     def update_states(self, states, delta_t, pre_voltage, post_voltage, params):
         raise NotImplementedError(f"{type(self).__name__} must implement update_states.")
