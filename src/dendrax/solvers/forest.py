@@ -21,10 +21,9 @@ __all__ = ["ForestGroup", "group_identical_trees", "MAX_BATCHED_GROUPS", "MIN_BA
 #: At most this many groups of identical trees are batched (largest first); all other
 #: trees form one remaining forest. Each group costs one more pair of loops to compile.
 MAX_BATCHED_GROUPS = 8
-#: Fewer copies than this are left to the node-by-node forest solve. Rows of more than a few
-#: values make every loop step a separate dispatch on CPU (see `tree.BATCH_CHUNK`), which
-#: costs ~300-400 ns per node and only pays off with many copies (measured: 100 copies of an
-#: 18-node cell faster batched; 4, 10 and 40 copies of CA1 cells faster node by node).
+#: Fewer copies than this are left to the node-by-node forest solve. Batched copies are
+#: packed `tree.BATCH_CHUNK` to a row (`tree._chunked_order`); measured: 100 copies of an
+#: 18-node cell faster batched, 4 and 10 copies of a 155x4 cell no faster (within noise).
 MIN_BATCHED_COPIES = 64
 
 
