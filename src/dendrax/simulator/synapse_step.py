@@ -186,10 +186,8 @@ def synapse_step(
         if g_index < len(shared_drive) and shared_drive[g_index]:
             new = update_with_shared_drive(group, syn_states, syn_params, states["v"], dt)
         else:
-            new = _call(
-                group, "update_states", syn_states, syn_params, pre_v, post_v, pre_nodes,
-                post_nodes, dt,
-            )  # fmt: skip
+            args = (syn_states, syn_params, pre_v, post_v, pre_nodes, post_nodes, dt)
+            new = _call(group, "update_states", *args)
         new = new or {}
         for key, value in new.items():
             if key not in group.state_names:
