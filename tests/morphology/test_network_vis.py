@@ -26,11 +26,17 @@ def _network():
 
 
 def _segments(ax, color):
+    """(start, end) of every drawn segment in `color`; one line may hold several segments
+    separated by NaN."""
     out = []
     for line in ax.lines:
         if matplotlib.colors.same_color(line.get_color(), color):
-            x, y = line.get_data()
-            out.append(np.array([[x[0], y[0]], [x[-1], y[-1]]]))
+            xy = np.stack(line.get_data(), axis=1).astype(float)
+            pieces = np.split(xy, np.flatnonzero(np.isnan(xy[:, 0])))
+            for piece in pieces:
+                piece = piece[~np.isnan(piece[:, 0])]
+                if len(piece):
+                    out.append(np.array([piece[0], piece[-1]]))
     return out
 
 

@@ -121,7 +121,8 @@ def plot_synapses(
     pre_xyz, post_xyz, ax=None, color="b", dims=(0, 1), line_kwargs=None, scatter_kwargs=None
 ):
     """One line per synapse from its presynaptic to its postsynaptic location (µm), and a
-    marker at the postsynaptic end.
+    marker at the postsynaptic end. All lines are one matplotlib line, the segments
+    separated by NaN, so large networks draw in one call.
 
     Args:
         pre_xyz, post_xyz: (n_synapses, 3) coordinates.
@@ -133,8 +134,14 @@ def plot_synapses(
     dims = _check_dims(dims)
     ax = _axes(ax, dims)
     pre_xyz, post_xyz = np.asarray(pre_xyz, float), np.asarray(post_xyz, float)
-    for a, b in zip(pre_xyz, post_xyz, strict=True):
-        ax.plot(*[[a[d], b[d]] for d in dims], color=color, **(line_kwargs or {}))
+    if pre_xyz.shape != post_xyz.shape:
+        raise ValueError(
+            f"pre_xyz and post_xyz must have the same (n_synapses, 3) shape; got "
+            f"{pre_xyz.shape} and {post_xyz.shape}."
+        )
     if post_xyz.shape[0]:
+        gap = np.full(pre_xyz.shape[0], np.nan)
+        coords = [np.stack([pre_xyz[:, d], post_xyz[:, d], gap], axis=1).reshape(-1) for d in dims]
+        ax.plot(*coords, color=color, **(line_kwargs or {}))
         ax.scatter(*[post_xyz[:, d] for d in dims], color=color, **(scatter_kwargs or {}))
     return ax
