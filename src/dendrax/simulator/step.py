@@ -261,6 +261,20 @@ def linear_solve(structure: Structure, voltage_solver: str, diag, upper, lower, 
     return tree_solve(structure.tree, diag, upper, lower, rhs)
 
 
+def _with_branch_points(values, n_bp: int, like):
+    """(n_comp,) `values` followed by `n_bp` zeros for the branch-point nodes.
+
+    `like` is any finite (n_nodes,) array. The result is `0 * like` with its first n_comp
+    entries replaced: XLA's CPU backend emits a fused concatenation with zeros (a pad) as one
+    loop with a branch per element, which LLVM does not vectorize, while an update of a
+    buffer loops over the compartments only (a literal zero buffer would be folded back into
+    a pad). On a network of 1,600 compartments the fused right-hand side ran ~4x faster.
+    """
+    if not n_bp:
+        return values
+    return jax.lax.dynamic_update_slice_in_dim(0.0 * like, values, 0, axis=0)
+
+
 def voltage_step(
     structure,
     solver,
@@ -316,10 +330,10 @@ def voltage_step(
     is_comp = jnp.arange(structure.n_nodes) < n
     row = jnp.where(is_comp, h, 1.0)
     parent = jnp.where(structure.tree_parent >= 0, structure.tree_parent, 0)
-    diag = jnp.concatenate([1.0 + h * slope / cm, jnp.zeros(n_bp, v.dtype)]) + row * axial["diag"]
+    diag = _with_branch_points(1.0 + h * slope / cm, n_bp, axial["diag"]) + row * axial["diag"]
     upper = -row * axial["child_row"]
     lower = -row[parent] * axial["parent_row"]
-    rhs = jnp.concatenate([v + h * drive, jnp.zeros(n_bp, v.dtype)])
+    rhs = _with_branch_points(v + h * drive, n_bp, axial["diag"])
     solution = linear_solve(structure, voltage_solver, diag, upper, lower, rhs)
     v_new = solution[:n]
     if solver == "crank_nicolson":

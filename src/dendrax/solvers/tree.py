@@ -157,15 +157,21 @@ def _pad(x, value):
 def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     """Node-by-node elimination in a `fori_loop` (Hines order): fastest on CPU.
 
-    The loops index with precomputed, in-range int32 (node, parent) pairs and write the
-    solution over the right-hand side, which keeps their bodies small (see `BATCH_CHUNK`).
+    Arguments are (n, ...) arrays, used as they are: no dummy node is appended, so that the
+    producer of `diag` and `rhs` (the fused right-hand side of the voltage step) is not
+    fused into a concatenation, which XLA's CPU backend would not vectorize. The loops index
+    with precomputed, in-range int32 (node, parent) pairs and write the solution over the
+    right-hand side, which keeps their bodies small (see `BATCH_CHUNK`). Roots are
+    eliminated last and solved first, outside the loops.
     """
     n = order.num_nodes
     flat = order.levels[::-1].reshape(-1)
     elim = flat[flat < n]  # deepest nodes first, roots last
-    pairs = jnp.asarray(np.stack([elim, order.parent[elim]], axis=1).astype(np.int32))
-    n_elim = int(elim.shape[0])
     n_roots = int(np.sum(order.parent[:n] == n))
+    inner = elim[: elim.shape[0] - n_roots]
+    pairs = jnp.asarray(np.stack([inner, order.parent[inner]], axis=1).astype(np.int32))
+    roots = elim[elim.shape[0] - n_roots :]
+    n_inner = int(inner.shape[0])
 
     def row(x, i):
         return jax.lax.dynamic_index_in_dim(x, i, keepdims=False)
@@ -181,13 +187,18 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
         b = put(b, row(b, p) - factor * row(b, node), p)
         return d, b
 
-    d, b = jax.lax.fori_loop(0, n_elim - n_roots, eliminate, (diag, rhs))
+    d, b = jax.lax.fori_loop(0, n_inner, eliminate, (diag, rhs))
+    if n_roots == 1:
+        r = int(roots[0])
+        x = put(b, row(b, r) / row(d, r), r)
+    else:
+        x = b.at[roots].set(b[roots] / d[roots])
 
-    def substitute(i, x):  # x holds b for nodes not yet solved; the dummy node n holds 0
-        node, p = row(pairs, n_elim - 1 - i)
+    def substitute(i, x):  # parents are solved before their children
+        node, p = row(pairs, n_inner - 1 - i)
         return put(x, (row(x, node) - row(upper, node) * row(x, p)) / row(d, node), node)
 
-    return jax.lax.fori_loop(0, n_elim, substitute, b)
+    return jax.lax.fori_loop(0, n_inner, substitute, x)
 
 
 #: Batch columns solved per loop. XLA's CPU backend compiles a loop whose body touches less
@@ -252,27 +263,19 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
     turns every loop step into one contiguous row operation instead of a batched scatter.
     """
 
-    def solve_padded(sub_order, d, u, l, b):
-        n = sub_order.num_nodes
-        padded = [
-            jnp.concatenate([x, jnp.full((1,) + x.shape[1:], fill, x.dtype)])
-            for x, fill in ((d, 1.0), (u, 0.0), (l, 0.0), (b, 0.0))
-        ]
-        return _solve_sequential(sub_order, *padded)[:n]
-
     def solve_nodes_first(d, u, l, b):
         if order.groups is None:
-            return solve_padded(order, d, u, l, b)
+            return _solve_sequential(order, d, u, l, b)
         pieces = []  # (first node, values) of sliced blocks
         out = None
         for nodes, local, blocks in order.groups:  # nodes (m, K): rows of K identical trees
             if blocks is None:
-                solution = _solve_group(local, solve_padded, [x[nodes] for x in (d, u, l, b)])
+                solution = _solve_group(local, _solve_sequential, [x[nodes] for x in (d, u, l, b)])
                 out = (jnp.zeros_like(b) if out is None else out).at[nodes].set(solution)
                 continue
             k = nodes.shape[1]
             solution = _solve_group(
-                local, solve_padded, [_rows(x, blocks, k) for x in (d, u, l, b)]
+                local, _solve_sequential, [_rows(x, blocks, k) for x in (d, u, l, b)]
             )
             for start, end, first in blocks:
                 block = jnp.moveaxis(solution[start:end], 0, 1)  # (K, r, ...)
