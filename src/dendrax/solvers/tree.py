@@ -161,17 +161,18 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     producer of `diag` and `rhs` (the fused right-hand side of the voltage step) is not
     fused into a concatenation, which XLA's CPU backend would not vectorize. The loops index
     with precomputed, in-range int32 (node, parent) pairs and write the solution over the
-    right-hand side, which keeps their bodies small (see `BATCH_CHUNK`). Roots are
-    eliminated last and solved first, outside the loops.
+    right-hand side, which keeps their bodies small (see `BATCH_CHUNK`). A root's pair
+    names the root itself as its parent: its `upper` is 0 (module docstring), so its
+    back-substitution is `b / d`.
     """
     n = order.num_nodes
     flat = order.levels[::-1].reshape(-1)
     elim = flat[flat < n]  # deepest nodes first, roots last
-    n_roots = int(np.sum(order.parent[:n] == n))
-    inner = elim[: elim.shape[0] - n_roots]
-    pairs = jnp.asarray(np.stack([inner, order.parent[inner]], axis=1).astype(np.int32))
-    roots = elim[elim.shape[0] - n_roots :]
-    n_inner = int(inner.shape[0])
+    n_elim = int(elim.shape[0])
+    n_inner = n_elim - int(np.sum(order.parent[:n] == n))
+    parent = order.parent[elim]
+    parent = np.where(parent == n, elim, parent)  # a root reads itself, times upper = 0
+    pairs = jnp.asarray(np.stack([elim, parent], axis=1).astype(np.int32))
 
     def row(x, i):
         return jax.lax.dynamic_index_in_dim(x, i, keepdims=False)
@@ -188,17 +189,12 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
         return d, b
 
     d, b = jax.lax.fori_loop(0, n_inner, eliminate, (diag, rhs))
-    if n_roots == 1:
-        r = int(roots[0])
-        x = put(b, row(b, r) / row(d, r), r)
-    else:
-        x = b.at[roots].set(b[roots] / d[roots])
 
-    def substitute(i, x):  # parents are solved before their children
-        node, p = row(pairs, n_inner - 1 - i)
+    def substitute(i, x):  # parents are solved before their children, roots first
+        node, p = row(pairs, n_elim - 1 - i)
         return put(x, (row(x, node) - row(upper, node) * row(x, p)) / row(d, node), node)
 
-    return jax.lax.fori_loop(0, n_inner, substitute, x)
+    return jax.lax.fori_loop(0, n_elim, substitute, b)
 
 
 #: Batch columns solved per loop. XLA's CPU backend compiles a loop whose body touches less
