@@ -35,7 +35,8 @@ class TreeOrder:
     """Precomputed elimination order of a forest.
 
     Attributes:
-        parent: (n + 1,) parent of every node; roots and the dummy node point to the dummy `n`.
+        parent: (n + 1,) parent of every node; roots (and the entry `n` itself) hold `n`, a
+            marker, not a node of the arrays being solved.
         levels: (n_levels, width) node indices per depth (deepest last), padded with `n`.
         groups: how the solve splits the forest: `(nodes (m, K), packed TreeOrder, blocks)`
             triples (see `dendrax.solvers.forest`; the order of the packed copies from
@@ -150,10 +151,6 @@ def _solve_group(order: TreeOrder, solve_fn, rows):
     return x.reshape((m, n_chunks * BATCH_CHUNK) + x.shape[3:])[:, :k]
 
 
-def _pad(x, value):
-    return jnp.concatenate([x, jnp.full((1,) + x.shape[1:], value, dtype=x.dtype)])
-
-
 def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     """Node-by-node elimination in a `fori_loop` (Hines order): fastest on CPU.
 
@@ -243,7 +240,7 @@ def _rows(x, blocks, k):
 def tree_offdiag_matvec(order: TreeOrder, upper, lower, x):
     """Product of the off-diagonal part of the tree matrix with `x` (all (n,) arrays)."""
     parent = jnp.asarray(order.parent[:-1])
-    x_pad = _pad(x, 0.0)
+    x_pad = jnp.concatenate([x, jnp.zeros((1,) + x.shape[1:], x.dtype)])  # roots' parent
     out = upper * x_pad[parent]
     return out + jnp.zeros_like(x_pad).at[parent].add(lower * x)[:-1]
 
@@ -253,9 +250,9 @@ def _matvec(order: TreeOrder, diag, upper, lower, x):
 
 
 def _solve(order: TreeOrder, diag, upper, lower, rhs):
-    """Solve with padded arrays; under `vmap`, the batch rides along as a trailing axis.
+    """Solve (n,) arrays; under `vmap`, the batch rides along as a trailing axis.
 
-    `_solve_sequential` indexes only the node (leading) axis, so a (n + 1, batch) layout
+    `_solve_sequential` indexes only the node (leading) axis, so a (n, batch) layout
     turns every loop step into one contiguous row operation instead of a batched scatter.
     """
 
