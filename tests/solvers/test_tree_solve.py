@@ -164,3 +164,14 @@ def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
     for k in range(batch):
         expected = np.linalg.solve(_dense(parent, diags[k], upper, lower).T, np.ones(diag.size))
         np.testing.assert_allclose(np.asarray(grads[k]), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_entries_at_roots_are_ignored():
+    # A root has no parent: its `upper`/`lower` entries belong to no matrix element.
+    parent, diag, upper, lower, rhs = _random_forest(3)
+    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    roots = parent < 0
+    upper, lower = upper.copy(), lower.copy()
+    upper[roots], lower[roots] = 7.0, -3.0
+    x = tree_solve(build_tree_order(parent), *map(jnp.asarray, (diag, upper, lower, rhs)))
+    np.testing.assert_allclose(np.asarray(x), expected, rtol=1e-12, atol=1e-12)

@@ -159,7 +159,7 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     fused into a concatenation, which XLA's CPU backend would not vectorize. The loops index
     with precomputed, in-range int32 (node, parent) pairs and write the solution over the
     right-hand side, which keeps their bodies small (see `BATCH_CHUNK`). A root's pair
-    names the root itself as its parent: its `upper` is 0 (module docstring), so its
+    names the root itself as its parent: its `upper` is 0 (`tree_solve` zeroes it), so its
     back-substitution is `b / d`.
     """
     n = order.num_nodes
@@ -312,7 +312,8 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
 
     Args:
         order: elimination order from `build_tree_order`.
-        diag, upper, lower, rhs: (n,) arrays (`upper`/`lower` are 0 at roots).
+        diag, upper, lower, rhs: (n,) arrays. Entries of `upper`/`lower` at roots couple to
+            no node and are ignored.
 
     Returns:
         (n,) solution. Differentiated implicitly: the tangent of `x` solves
@@ -340,4 +341,8 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
         )
         return x, x_dot
 
+    # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
+    has_parent = order.parent[:-1] < order.num_nodes
+    if not has_parent.all():
+        upper = jnp.where(has_parent.reshape((-1,) + (1,) * (jnp.ndim(upper) - 1)), upper, 0.0)
     return solve(diag, upper, lower, rhs)
