@@ -42,17 +42,29 @@ def _n_rates(v):
 
 
 def _all_rates(v):
-    """`(_m_rates(v), _h_rates(v), _n_rates(v))` from two exponentials instead of six.
+    """`(_m_rates(v), _h_rates(v), _n_rates(v))` from one exponential instead of six.
 
-    With `e = exp(-(v + 65) / 80)`: `exp(-(v + 65) / 20) = e**4`, `exp(-(v + 65) / 10) = e**8`
-    (by squaring), and the other arguments are shifts of the latter by constants. The
-    relative difference to the separate exponentials is below 1e-14 (float64) except within
-    1e-6 of the removable singularities, where both are within 1e-11.
+    With `e = exp(-(v + 65) / 720)`: `exp(-(v + 65) / 80) = e**9` and
+    `exp(-(v + 65) / 18) = e**40` (720 is the least common multiple of 80 and 18), the
+    powers `exp(-(v + 65) / 40, 20, 10)` follow by squaring, and the other arguments are
+    shifts of the latter by constants. One exponential instead of two (e**9 and e**40
+    cost a few multiplications) makes a 155-branch HH cell ~6 % faster to simulate.
+    Relative difference to the exact rates (float64, every 0.001 mV from -150 to 100 mV):
+    below 2e-14 for the four rates without a removable singularity; for `alpha_m` and
+    `alpha_n` below 1e-13 farther than 1 mV from -40 and -55 mV, growing towards them as
+    ~5e-14 mV / |v - v_singular| (cancellation in `exp - 1`) to at most 5e-11.
+    The argument of `e` is capped at 20 / 9, so that `e**9` is capped like `save_exp`;
+    `e**40` is capped explicitly.
     """
     u = v + 65.0
     # The barrier keeps XLA from rewriting the products below back into exp(2a), exp(4a), ...
     # (its simplifier turns exp(a) * exp(a) into exp(a + a)), which would undo the sharing.
-    e80, e18 = lax.optimization_barrier((save_exp(u * (-1.0 / 80.0)), save_exp(u * (-1.0 / 18.0))))
+    e720 = lax.optimization_barrier(save_exp(u * (-1.0 / 720.0), 20.0 / 9.0))
+    e720_2 = e720 * e720
+    e720_8 = (e720_2 * e720_2) * (e720_2 * e720_2)
+    e80 = e720_8 * e720
+    e720_32 = (e720_8 * e720_8) * (e720_8 * e720_8)
+    e18 = e720_32 * e720_8
     e40 = e80 * e80
     e20 = e40 * e40
     e10 = e20 * e20
@@ -61,7 +73,7 @@ def _all_rates(v):
         return jnp.minimum(value, _EXP_CAP)
 
     alpha_m = 0.1 * _vtrap_from_exp(-(v + 40.0) * 0.1, 10.0, capped(e10 * math.exp(2.5)))
-    beta_m = 4.0 * e18
+    beta_m = 4.0 * capped(e18)
     alpha_h = 0.07 * capped(e20)
     beta_h = 1.0 / (capped(e10 * math.exp(3.0)) + 1.0)
     alpha_n = 0.01 * _vtrap_from_exp(-(v + 55.0) * 0.1, 10.0, capped(e10 * math.exp(1.0)))
