@@ -164,6 +164,10 @@ def integrate(
     Returns:
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
         a tuple `(recordings, final_states)`.
+
+    Compiled runs are cached on the module; table values stay runtime inputs, so `set`
+    does not compile again (see `simulator.params.uniform_parameter_names` for the one
+    exception, under a transformation of `params`).
     """
     _check_dt(delta_t)
     solver = resolve_solver(solver)
@@ -210,6 +214,8 @@ def integrate(
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
     uniform = uniform_parameter_names(module.base, structure, param_state)
+    bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
+    uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
     dynamic = {
         "params": params,
         "param_vals": [item["val"] for item in param_state],
@@ -236,7 +242,8 @@ def integrate(
         return_states,
         None if delay_plan is None else delay_plan.key(),
         shared_drive,
-        uniform,
+        uniform_key,
+        bake_uniform,
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
     if static_dt is None or static_key not in cache:
@@ -256,6 +263,7 @@ def integrate(
             voltage_solver,
             shared_drive,
             uniform,
+            bake_uniform,
         )
         if static_dt is None:  # a traced delta_t: no cache
             return run(dynamic)
@@ -302,6 +310,7 @@ def _make_runner(
     voltage_solver="tree",
     shared_drive=(),
     uniform=(),
+    bake_uniform=False,
 ):
     step = make_step(structure, solver, delay_plan, voltage_solver, shared_drive)
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
@@ -330,17 +339,18 @@ def _make_runner(
             all_params = {**all_params, "exp_euler_transition": transition}
 
         # Uniform parameters enter the loop as scalars (see `uniform_parameter_names`).
-        scalars = {
-            k: (dynamic["nodes"][k][0].astype(all_params[k].dtype), all_params[k].shape)
-            for k in uniform
-        }
+        if bake_uniform:
+            scalars = {k: (value, all_params[k].shape) for k, value in uniform}
+        else:
+            scalars = {k: (dynamic["nodes"][k][0], all_params[k].shape) for k, _ in uniform}
         loop_params = {k: v for k, v in all_params.items() if k not in scalars}
+        loop_dtype = states["v"].dtype
 
         def body(carry, x):
             externals = {name: (externals_static[name], x[name]) for name in x}
             step_params = dict(loop_params)
             for key, (value, shape) in scalars.items():
-                step_params[key] = jnp.broadcast_to(value, shape)
+                step_params[key] = jnp.broadcast_to(jnp.asarray(value, loop_dtype), shape)
             new = step(carry, step_params, externals, delta_t)
             return new, record(new)
 
