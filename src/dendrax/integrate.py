@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.simulator.params import check_params_structure, uniform_parameter_names
+from dendrax.simulator.params import check_params_structure, uniform_parameters
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import (
     effective_frustum,
@@ -166,7 +166,7 @@ def integrate(
         a tuple `(recordings, final_states)`.
 
     Compiled runs are cached on the module; table values stay runtime inputs, so `set`
-    does not compile again (see `simulator.params.uniform_parameter_names` for the one
+    does not compile again (see `simulator.params.uniform_parameters` for the one
     exception, under a transformation of `params`).
     """
     _check_dt(delta_t)
@@ -213,7 +213,7 @@ def integrate(
     if params is not None:  # None: the tables' values are used, as in Jaxley
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
-    uniform = uniform_parameter_names(module.base, structure, param_state)
+    uniform = uniform_parameters(module.base, structure, param_state)
     bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
     uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
     dynamic = {
@@ -338,7 +338,7 @@ def _make_runner(
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params = {**all_params, "exp_euler_transition": transition}
 
-        # Uniform parameters enter the loop as scalars (see `uniform_parameter_names`).
+        # Uniform parameters enter the loop as scalars (see `uniform_parameters`).
         if bake_uniform:
             scalars = {k: (value, all_params[k].shape) for k, value in uniform}
         else:

@@ -14,6 +14,8 @@ import dendrax as jx
 from dendrax.channels import Leak
 from dendrax.simulator.run import FEW_STIMULI
 
+from .leaky_reference import backward_euler_leak
+
 jax.config.update("jax_enable_x64", True)
 
 DT, T_MAX, G_LEAK, E_LEAK, V0 = 0.025, 5.0, 1e-4, -70.0, -65.0
@@ -25,12 +27,7 @@ def _expected(amplitude_na, n_steps):
     """Backward-Euler voltages (n_steps + 1,) of one leaky compartment under a constant current."""
     area = 2 * np.pi * RADIUS * LENGTH  # µm²
     i_density = amplitude_na * NA_PER_UM2_TO_UA_PER_CM2 / area  # µA/cm²
-    g = G_LEAK * 1e3  # mS/cm²
-    v = np.empty(n_steps + 1)
-    v[0] = V0
-    for k in range(n_steps):
-        v[k + 1] = (v[k] + DT * (g * E_LEAK + i_density) / CM) / (1 + DT * g / CM)
-    return v
+    return backward_euler_leak(V0, G_LEAK, E_LEAK, n_steps, DT, CM, i_density)
 
 
 def _network(n_cells):

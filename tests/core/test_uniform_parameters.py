@@ -1,6 +1,6 @@
 """Parameters with one value everywhere enter the time loop as scalars; results must not change.
 
-`dendrax.simulator.params.uniform_parameter_names` picks the columns that hold one value in
+`dendrax.simulator.params.uniform_parameters` picks the columns that hold one value in
 every row and are neither trained nor set by `data_set`. These tests check, against the
 exact backward-Euler recurrence of leaky compartments
 `v[k+1] = (v[k] + dt g E / C) / (1 + dt g / C)` (g in mS/cm²), that such a parameter is
@@ -14,8 +14,10 @@ import numpy as np
 
 import dendrax as jx
 from dendrax.channels import Leak
-from dendrax.simulator.params import uniform_parameter_names
+from dendrax.simulator.params import uniform_parameters
 from dendrax.simulator.structure import compile_structure
+
+from .leaky_reference import backward_euler_leak
 
 jax.config.update("jax_enable_x64", True)
 
@@ -23,12 +25,7 @@ DT, T_MAX, E_LEAK, V0 = 0.025, 5.0, -70.0, -60.0
 
 
 def _expected(g_leak, n_steps, cm=1.0):
-    g = g_leak * 1e3
-    v = np.empty(n_steps + 1)
-    v[0] = V0
-    for k in range(n_steps):
-        v[k + 1] = (v[k] + DT * g * E_LEAK / cm) / (1 + DT * g / cm)
-    return v
+    return backward_euler_leak(V0, g_leak, E_LEAK, n_steps, DT, cm)
 
 
 def _leaky_cells(n_cells):
@@ -45,7 +42,7 @@ def test_a_uniform_parameter_changed_with_set_is_read_anew():
     net = _leaky_cells(3)
     for g_leak in (1e-4, 5e-4):  # a runtime scalar: the same compiled run serves both
         net.set("Leak_gLeak", g_leak)
-        uniform = dict(uniform_parameter_names(net.base, compile_structure(net), []))
+        uniform = dict(uniform_parameters(net.base, compile_structure(net), []))
         assert uniform["Leak_gLeak"] == g_leak
         got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
         for row in got:
@@ -61,9 +58,7 @@ def test_under_traced_params_a_changed_uniform_parameter_is_compiled_anew():
     params = net.get_parameters()
     for cm in (1.0, 3.0):
         net.set("capacitance", cm)
-        assert (
-            dict(uniform_parameter_names(net.base, compile_structure(net), []))["capacitance"] == cm
-        )
+        assert dict(uniform_parameters(net.base, compile_structure(net), []))["capacitance"] == cm
         got = np.asarray(jax.jit(lambda p: jx.integrate(net, params=p, t_max=T_MAX))(params))
         for row in got:
             np.testing.assert_allclose(row, _expected(2e-4, got.shape[1] - 1, cm=cm), atol=1e-10)
@@ -74,7 +69,7 @@ def test_uniform_and_varying_columns_give_the_same_physics():
     g_values = [1e-4, 3e-4, 1e-4]
     for i, g in enumerate(g_values):
         net.cell(i).set("Leak_gLeak", g)
-    assert "Leak_gLeak" not in dict(uniform_parameter_names(net.base, compile_structure(net), []))
+    assert "Leak_gLeak" not in dict(uniform_parameters(net.base, compile_structure(net), []))
     got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
     n_steps = got.shape[1] - 1
     for row, g in zip(got, g_values, strict=True):
@@ -88,7 +83,7 @@ def test_trained_and_data_set_columns_stay_arrays_and_get_their_values():
     params = net.get_parameters()
     params[0]["Leak_gLeak"] = jnp.asarray([4e-4])
     state = net.cell(1).data_set("capacitance", 2.0, None)
-    names = dict(uniform_parameter_names(net.base, compile_structure(net), state))
+    names = dict(uniform_parameters(net.base, compile_structure(net), state))
     assert "Leak_gLeak" not in names and "capacitance" not in names
     assert "Leak_eLeak" in names
     got = np.asarray(jx.integrate(net, params=params, param_state=state, t_max=T_MAX))

@@ -9,7 +9,7 @@ __all__ = [
     "check_params_structure",
     "apply_parameter_updates",
     "geometry",
-    "uniform_parameter_names",
+    "uniform_parameters",
 ]
 
 
@@ -93,7 +93,7 @@ def geometry(params: dict, frustum: np.ndarray) -> dict:
 _DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
 
 
-def uniform_parameter_names(base, structure, param_state) -> tuple:
+def uniform_parameters(base, structure, param_state) -> tuple:
     """`(name, value)` of the parameter columns with one value in every row that no
     trainable or `data_set` touches.
 
