@@ -1,6 +1,19 @@
-"""Reference voltages of a leaky compartment under backward Euler, in numpy."""
+"""Leaky single-compartment cells and their backward-Euler reference voltages (numpy)."""
 
 import numpy as np
+
+import dendrax as jx
+from dendrax.channels import Leak
+
+
+def leaky_cells(n_cells, e_leak, v0):
+    """A network of `n_cells` one-compartment cells with `Leak` (`e_leak`, start `v0`, mV)."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
+    net = jx.Network([cell] * n_cells)
+    net.insert(Leak())
+    net.set("Leak_eLeak", e_leak)
+    net.set("v", v0)
+    return net
 
 
 def backward_euler_leak(v0, g_leak, e_leak, n_steps, dt, cm=1.0, i_density=0.0):

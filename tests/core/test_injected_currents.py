@@ -11,10 +11,9 @@ import numpy as np
 import pytest
 
 import dendrax as jx
-from dendrax.channels import Leak
 from dendrax.simulator.run import FEW_STIMULI
 
-from .leaky_reference import backward_euler_leak
+from .leaky_reference import backward_euler_leak, leaky_cells
 
 jax.config.update("jax_enable_x64", True)
 
@@ -31,12 +30,8 @@ def _expected(amplitude_na, n_steps):
 
 
 def _network(n_cells):
-    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
-    net = jx.Network([cell] * n_cells)
-    net.insert(Leak())
+    net = leaky_cells(n_cells, E_LEAK, V0)
     net.set("Leak_gLeak", G_LEAK)
-    net.set("Leak_eLeak", E_LEAK)
-    net.set("v", V0)
     return net
 
 

@@ -13,11 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import dendrax as jx
-from dendrax.channels import Leak
 from dendrax.simulator.params import uniform_parameters
 from dendrax.simulator.structure import compile_structure
 
-from .leaky_reference import backward_euler_leak
+from .leaky_reference import backward_euler_leak, leaky_cells
 
 jax.config.update("jax_enable_x64", True)
 
@@ -29,11 +28,7 @@ def _expected(g_leak, n_steps, cm=1.0):
 
 
 def _leaky_cells(n_cells):
-    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
-    net = jx.Network([cell] * n_cells)
-    net.insert(Leak())
-    net.set("Leak_eLeak", E_LEAK)
-    net.set("v", V0)
+    net = leaky_cells(n_cells, E_LEAK, V0)
     net.cell("all").record("v", verbose=False)
     return net
 
