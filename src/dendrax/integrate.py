@@ -21,6 +21,7 @@ from dendrax.simulator.run import (
 from dendrax.simulator.structure import compile_structure
 from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
+from dendrax.solvers.tree import SOLUTION_NAME
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
 
@@ -83,6 +84,9 @@ def _recording_plan(module):
     return gathers, order
 
 
+_SAVE_TREE_SOLUTION = jax.checkpoint_policies.save_only_these_names(SOLUTION_NAME)
+
+
 def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
     """Scan `step_body` over `n_steps` steps, optionally with nested checkpointing.
 
@@ -92,8 +96,10 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths):
     """
     # Every step is rematerialized in reverse mode: its backward pass recomputes the step
     # from the carry instead of storing its ~50 intermediate (n_comp,) arrays, which cuts
-    # gradient memory ~7x for HH cells and is faster on CPU (less memory traffic).
-    step_body = jax.checkpoint(step_body)
+    # gradient memory ~7x for HH cells and is faster on CPU (less memory traffic). Only the
+    # solution of the tree solve is stored, one (n_comp,) array per step: recomputing it
+    # would repeat two sequential sweeps over the nodes (CA1 gradient: 0.37 -> 0.32 s).
+    step_body = jax.checkpoint(step_body, policy=_SAVE_TREE_SOLUTION)
     if checkpoint_lengths is None:
         return jax.lax.scan(step_body, init, xs, length=n_steps)
     lengths = [int(x) for x in checkpoint_lengths]

@@ -24,10 +24,22 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.ad_checkpoint import checkpoint_name
 
 from dendrax.solvers.forest import MIN_BATCHED_COPIES, contiguous_blocks, group_identical_trees
 
-__all__ = ["TreeOrder", "build_tree_order", "tree_solve", "tree_offdiag_matvec"]
+__all__ = [
+    "SOLUTION_NAME",
+    "TreeOrder",
+    "build_tree_order",
+    "tree_solve",
+    "tree_offdiag_matvec",
+]
+
+#: `jax.ad_checkpoint.checkpoint_name` of the solution inside the derivative rule of
+#: `tree_solve`: a rematerialization policy that saves it (`dendrax.integrate` does) keeps
+#: the backward pass from repeating the two O(n) sequential sweeps of the primal solve.
+SOLUTION_NAME = "dendrax_tree_solution"
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,7 +343,7 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
     def solve_jvp(primals, tangents):
         d, u, l, b = primals
         d_dot, u_dot, l_dot, b_dot = tangents
-        x = solve(d, u, l, b)
+        x = checkpoint_name(solve(d, u, l, b), SOLUTION_NAME)
         residual = b_dot - _matvec(order, d_dot, u_dot, l_dot, x)
         x_dot = jax.lax.custom_linear_solve(
             lambda y: _matvec(order, d, u, l, y),
