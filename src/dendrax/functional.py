@@ -214,5 +214,5 @@ def simulate(
 
     from dendrax.integrate import _scan
 
-    _, traces = _scan(body, states, current.T, n_steps, checkpoint_lengths)
+    _, traces = _scan(body, states, current.T, n_steps, checkpoint_lengths, final_needed=False)
     return jnp.concatenate([record(states)[:, None], traces.T], axis=1)
