@@ -54,19 +54,36 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
         if t["kind"] != kind or t["key"] not in values:
             continue
         vals = jnp.reshape(jnp.asarray(entry[t["key"]]), (-1,))
-        values[t["key"]] = values[t["key"]].at[t["rows"]].set(vals[t["param_of_row"]])
+        values[t["key"]] = _set_rows(values[t["key"]], t["rows"], vals, t["param_of_row"])
     for item in param_state or []:
         key = item["key"]
         if key not in values:
             continue
         val = jnp.asarray(item["val"])
         rows = np.asarray(item["indices"]).reshape(-1)
-        values[key] = (
-            values[key]
-            .at[rows]
-            .set(jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape))
-        )
+        row_values = jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape)
+        values[key] = _set_rows(values[key], rows, row_values, np.arange(rows.size))
     return values
+
+
+def _set_rows(column, rows: np.ndarray, vals, param_of_row: np.ndarray):
+    """`column` with `column[rows[i]] = vals[param_of_row[i]]` (`rows`, `param_of_row` numpy).
+
+    A trainable that covers every row (e.g. one value per branch of the whole cell) is a
+    gather alone; otherwise one scatter declared free of duplicate rows, which JAX
+    differentiates without the extra bookkeeping of a general scatter-set (it had added
+    five setup kernels to the CA1 gradient).
+    """
+    n = column.shape[0]
+    order = np.argsort(rows, kind="stable")
+    sorted_rows = rows[order]
+    if sorted_rows.size and np.any(sorted_rows[1:] == sorted_rows[:-1]):
+        return column.at[rows].set(vals[param_of_row])  # repeated rows: the general scatter
+    if rows.shape[0] == n and np.array_equal(sorted_rows, np.arange(n)):
+        return vals[param_of_row[order]]
+    return column.at[sorted_rows].set(
+        vals[param_of_row[order]], indices_are_sorted=True, unique_indices=True
+    )
 
 
 def geometry(params: dict, frustum: np.ndarray) -> dict:
