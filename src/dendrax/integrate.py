@@ -87,6 +87,11 @@ def _recording_plan(module):
 _SAVE_TREE_SOLUTION = jax.checkpoint_policies.save_only_these_names(SOLUTION_NAME)
 
 
+def _remat_in_scan(fn):
+    """`jax.checkpoint` for a body that runs inside a scan (see `_scan`)."""
+    return jax.checkpoint(fn, prevent_cse=False)
+
+
 def _scan(step_body, init, xs, n_steps, checkpoint_lengths, final_needed=True):
     """Scan `step_body` over `n_steps` steps, optionally with nested checkpointing.
 
@@ -104,7 +109,10 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths, final_needed=True):
     # gradient memory ~7x for HH cells and is faster on CPU (less memory traffic). Only the
     # solution of the tree solve is stored, one (n_comp,) array per step: recomputing it
     # would repeat two sequential sweeps over the nodes (CA1 gradient: 0.37 -> 0.32 s).
-    step_body = jax.checkpoint(step_body, policy=_SAVE_TREE_SOLUTION)
+    # `prevent_cse=False`: the step runs inside a scan, whose loop boundaries already keep
+    # XLA from merging the recomputation with the forward pass; the default barriers only
+    # split the backward step into more kernels (CA1 gradient 0.292 -> 0.262 s).
+    step_body = jax.checkpoint(step_body, policy=_SAVE_TREE_SOLUTION, prevent_cse=False)
     if checkpoint_lengths is None:
         return jax.lax.scan(step_body, init, xs, length=n_steps)
     lengths = [int(x) for x in checkpoint_lengths]
@@ -134,7 +142,9 @@ def _scan(step_body, init, xs, n_steps, checkpoint_lengths, final_needed=True):
             new = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, carry)
             return new, y
 
-    final, ys = nested_checkpoint_scan(body, init, xs, length=total, nested_lengths=lengths)
+    final, ys = nested_checkpoint_scan(
+        body, init, xs, length=total, nested_lengths=lengths, checkpoint_fn=_remat_in_scan
+    )
     ys = jax.tree_util.tree_map(lambda y: y[:n_steps], ys)
     return final, ys
 
