@@ -166,6 +166,25 @@ def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
         np.testing.assert_allclose(np.asarray(grads[k]), expected, rtol=1e-12, atol=1e-12)
 
 
+def test_vmap_with_batched_offdiagonals_matches_dense():
+    """Chunks laid out as one forest: batched off-diagonals are split like the diagonal."""
+    parent, diag, upper, lower, rhs = _random_forest(4)
+    order = build_tree_order(parent)
+    rng = np.random.default_rng(2)
+    batch = 11
+    uppers = upper[None, :] * rng.uniform(0.5, 1.5, (batch, diag.size))
+    lowers = lower[None, :] * rng.uniform(0.5, 1.5, (batch, diag.size))
+    rhss = rng.normal(size=(batch, diag.size))
+
+    def solve(u, l, b):
+        return tree_solve(order, jnp.asarray(diag), u, l, b)
+
+    solved = jax.jit(jax.vmap(solve))(jnp.asarray(uppers), jnp.asarray(lowers), jnp.asarray(rhss))
+    for k in range(batch):
+        expected = np.linalg.solve(_dense(parent, diag, uppers[k], lowers[k]), rhss[k])
+        np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_entries_at_roots_are_ignored():
     # A root has no parent: its `upper`/`lower` entries belong to no matrix element.
     parent, diag, upper, lower, rhs = _random_forest(3)

@@ -19,6 +19,7 @@ solve (with the transposed matrix in reverse mode), traced only when differentia
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -221,22 +222,61 @@ def _in_batch_chunks(solve_fn, args, batch):
     if batch <= BATCH_CHUNK:
         return solve_fn(*args)
     n_chunks = -(-batch // BATCH_CHUNK)
-    pad = n_chunks * BATCH_CHUNK - batch
     chunked = [x.shape[-1] == batch for x in args]
-
-    def split(x):  # (n, ..., batch) -> (n_chunks, n, ..., BATCH_CHUNK)
-        x = jnp.concatenate([x, jnp.repeat(x[..., -1:], pad, axis=-1)], axis=-1) if pad else x
-        x = x.reshape(x.shape[:-1] + (n_chunks, BATCH_CHUNK))
-        return jnp.moveaxis(x, -2, 0)
 
     def solve_chunk(parts):
         it = iter(parts)
         return solve_fn(*(next(it) if c else x for x, c in zip(args, chunked, strict=True)))
 
-    parts = tuple(split(x) for x, c in zip(args, chunked, strict=True) if c)
-    solved = jax.lax.map(solve_chunk, parts)
-    solved = jnp.moveaxis(solved, 0, -2)
-    return solved.reshape(solved.shape[:-2] + (n_chunks * BATCH_CHUNK,))[..., :batch]
+    parts = tuple(_split_columns(x, n_chunks) for x, c in zip(args, chunked, strict=True) if c)
+    return _join_columns(jax.lax.map(solve_chunk, parts), batch)
+
+
+def _split_columns(x, n_chunks):
+    """(n, ..., batch) -> (n_chunks, n, ..., BATCH_CHUNK), the last chunk padded."""
+    pad = n_chunks * BATCH_CHUNK - x.shape[-1]
+    x = jnp.concatenate([x, jnp.repeat(x[..., -1:], pad, axis=-1)], axis=-1) if pad else x
+    return jnp.moveaxis(x.reshape(x.shape[:-1] + (n_chunks, BATCH_CHUNK)), -2, 0)
+
+
+def _join_columns(x, batch):
+    """(n_chunks, n, ..., BATCH_CHUNK) -> (n, ..., batch): inverse of `_split_columns`."""
+    x = jnp.moveaxis(x, 0, -2)
+    return x.reshape(x.shape[:-2] + (x.shape[-2] * BATCH_CHUNK,))[..., :batch]
+
+
+@functools.lru_cache(maxsize=64)
+def _tiled_order(order: TreeOrder, copies: int) -> TreeOrder:
+    """Order of a forest of `copies` copies of the forest `order`, numbered copy by copy."""
+    n = order.num_nodes
+    parent = np.where(order.parent[:n] == n, -1, order.parent[:n])
+    offsets = np.repeat(np.arange(copies) * n, n)
+    tiled = np.tile(parent, copies)
+    return build_tree_order(np.where(tiled < 0, -1, tiled + offsets), batch_identical_trees=False)
+
+
+def _in_batch_chunks_as_forest(order: TreeOrder, args, batch):
+    """Like `_in_batch_chunks` for an order without groups, with no loop over the chunks.
+
+    The `n_chunks` chunks of `BATCH_CHUNK` columns are laid out as the trees of one forest
+    of `n_chunks * n` rows (`_tiled_order`), solved by a single pair of sequential loops:
+    the chunks' rows are contiguous, so splitting and joining are reshapes of the transposes
+    a `lax.map` over chunks needs as well, without its per-chunk slicing, copies and kernel
+    launches. Unbatched arguments are tiled once per chunk.
+    """
+    n = order.num_nodes
+    if batch <= BATCH_CHUNK:
+        return _solve_sequential(order, *args)
+    n_chunks = -(-batch // BATCH_CHUNK)
+
+    def to_forest(x):
+        if x.shape[-1] == batch:
+            x = _split_columns(x, n_chunks)
+            return x.reshape((n_chunks * n,) + x.shape[2:])
+        return jnp.tile(x, (n_chunks,) + (1,) * (x.ndim - 1))
+
+    solved = _solve_sequential(_tiled_order(order, n_chunks), *(to_forest(x) for x in args))
+    return _join_columns(solved.reshape((n_chunks, n) + solved.shape[1:]), batch)
 
 
 def _rows(x, blocks, k):
@@ -312,9 +352,11 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
             for x, batched in zip((d, u, l, b), in_batched, strict=True)
         )
         d, b = (jnp.broadcast_to(x, x.shape[:-1] + (axis_size,)) for x in (d, b))  # carried
-        return jnp.moveaxis(
-            _in_batch_chunks(solve_nodes_first, (d, u, l, b), axis_size), -1, 0
-        ), True
+        if order.groups is None:
+            solved = _in_batch_chunks_as_forest(order, (d, u, l, b), axis_size)
+        else:
+            solved = _in_batch_chunks(solve_nodes_first, (d, u, l, b), axis_size)
+        return jnp.moveaxis(solved, -1, 0), True
 
     return solve(diag, upper, lower, rhs)
 
