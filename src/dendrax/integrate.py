@@ -18,10 +18,12 @@ from dendrax.simulator.run import (
     make_step,
     node_table_values,
 )
+from dendrax.simulator.step import implicit_coefficients, implicit_step_size
 from dendrax.simulator.structure import compile_structure
 from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
 from dendrax.solvers.tree import SOLUTION_NAME
+from dendrax.utils.jax_utils import take_static
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
 
@@ -343,7 +345,9 @@ def _make_runner(
     keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
 
     def record(states):
-        return jnp.concatenate([states[name][rows] for name, rows in gathers])[order]
+        parts = [take_static(states[name], rows) for name, rows in gathers]
+        out = parts[0] if len(parts) == 1 else jnp.concatenate(parts)
+        return out if np.array_equal(order, np.arange(order.size)) else take_static(out, order)
 
     def run(dynamic):
         pstate = [
@@ -364,6 +368,11 @@ def _make_runner(
             if transition is None:  # once per call, outside the time loop
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params = {**all_params, "exp_euler_transition": transition}
+
+        if solver in ("bwd_euler", "crank_nicolson"):  # once per call, outside the loop
+            h = implicit_step_size(solver, delta_t)
+            system = implicit_coefficients(structure, all_params["axial"], h)
+            all_params = {**all_params, "axial": {**all_params["axial"], "implicit": system}}
 
         # Uniform parameters enter the loop as scalars (see `uniform_parameters`).
         if bake_uniform:

@@ -164,7 +164,7 @@ def _add_injected(i_ext, inds, amps):
     """
     if inds.shape[0] > FEW_STIMULI:
         return i_ext.at[inds].add(amps)
-    rows = jnp.arange(i_ext.shape[0])
+    rows = np.arange(i_ext.shape[0]) if isinstance(inds, np.ndarray) else jnp.arange(i_ext.shape[0])
     for k in range(inds.shape[0]):
         i_ext = i_ext + jnp.where(rows == inds[k], amps[k], 0.0)
     return i_ext

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from dendrax.pumps.pump import Pump
 from dendrax.simulator.structure import Structure
@@ -23,6 +24,8 @@ __all__ = [
     "update_channels",
     "channel_currents",
     "voltage_step",
+    "implicit_coefficients",
+    "implicit_step_size",
     "linear_solve",
     "DELTA_V",
 ]
@@ -250,15 +253,20 @@ def channel_currents(
     return total, slope, per_name
 
 
-def linear_solve(structure: Structure, voltage_solver: str, diag, upper, lower, rhs):
-    """Solve the (n_nodes,) tree system with "tree", "sparse" or "dense"."""
+def linear_solve(
+    structure: Structure, voltage_solver: str, diag, upper, lower, rhs, upper_zero_at_roots=False
+):
+    """Solve the (n_nodes,) tree system with "tree", "sparse" or "dense".
+
+    `upper_zero_at_roots`: `upper` is known to be 0 at roots (see `tree_solve`).
+    """
     if not structure.coupled:  # unconnected compartments: a diagonal system
         return rhs / diag
     if voltage_solver == "sparse":
         return sparse_solve(structure.tree_parent, diag, upper, lower, rhs)
     if voltage_solver == "dense":
         return dense_solve(structure.tree_parent, diag, upper, lower, rhs)
-    return tree_solve(structure.tree, diag, upper, lower, rhs)
+    return tree_solve(structure.tree, diag, upper, lower, rhs, upper_zero_at_roots)
 
 
 def _with_branch_points(values, n_bp: int, like):
@@ -273,6 +281,42 @@ def _with_branch_points(values, n_bp: int, like):
     if not n_bp:
         return values
     return jax.lax.dynamic_update_slice_in_dim(0.0 * like, values, 0, axis=0)
+
+
+def implicit_step_size(solver: str, dt):
+    """The `h` of the implicit system `(I - h G) v' = ...`: dt/2 for Crank–Nicolson, else dt."""
+    return dt / 2.0 if solver == "crank_nicolson" else dt
+
+
+def implicit_coefficients(structure: Structure, axial: dict, h) -> dict:
+    """The parts of the implicit voltage system that are the same in every step.
+
+    Args:
+        axial: output of `axial_coefficients` (or `diffusion_coefficients`).
+        h: implicit step size (ms), from `implicit_step_size`.
+
+    Returns:
+        (n_nodes,) arrays: `diag` the axial part of the diagonal, `upper` and `lower` the
+        off-diagonals (see `dendrax.solvers.tree`; `upper` is 0 at roots). Compartment
+        rows are scaled by `h`, branch-point rows (the current balance at a branch point)
+        are not. `integrate`
+        computes them once per simulation (`axial["implicit"]`), outside the time loop, so
+        that neither the step nor its derivative repeats them; the row masks are numpy
+        constants whenever `h` is a concrete number.
+    """
+    n = structure.n_comp
+    has_parent = structure.tree_parent >= 0
+    parent = np.where(has_parent, structure.tree_parent, 0)
+    is_comp = np.arange(structure.n_nodes) < n
+    if isinstance(h, int | float | np.number):
+        row = np.where(is_comp, float(h), 1.0)
+    else:
+        row = jnp.where(is_comp, h, 1.0)
+    return {
+        "diag": row * axial["diag"],
+        "upper": -(row * has_parent) * axial["child_row"],
+        "lower": -row[parent] * axial["parent_row"],
+    }
 
 
 def voltage_step(
@@ -326,15 +370,14 @@ def voltage_step(
             - axial["diag"][:n] * v
         )
         return v + dt * ((i_ext - current) / cm + flux)
-    h = dt / 2.0 if solver == "crank_nicolson" else dt
-    is_comp = jnp.arange(structure.n_nodes) < n
-    row = jnp.where(is_comp, h, 1.0)
-    parent = jnp.where(structure.tree_parent >= 0, structure.tree_parent, 0)
-    diag = _with_branch_points(1.0 + h * slope / cm, n_bp, axial["diag"]) + row * axial["diag"]
-    upper = -row * axial["child_row"]
-    lower = -row[parent] * axial["parent_row"]
-    rhs = _with_branch_points(v + h * drive, n_bp, axial["diag"])
-    solution = linear_solve(structure, voltage_solver, diag, upper, lower, rhs)
+    h = implicit_step_size(solver, dt)
+    system = axial.get("implicit") or implicit_coefficients(structure, axial, h)
+    like = jax.lax.stop_gradient(system["diag"])
+    diag = _with_branch_points(1.0 + h * slope / cm, n_bp, like) + system["diag"]
+    rhs = _with_branch_points(v + h * drive, n_bp, like)
+    solution = linear_solve(
+        structure, voltage_solver, diag, system["upper"], system["lower"], rhs, True
+    )
     v_new = solution[:n]
     if solver == "crank_nicolson":
         v_new = 2.0 * v_new - v

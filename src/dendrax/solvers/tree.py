@@ -361,7 +361,7 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
     return solve(diag, upper, lower, rhs)
 
 
-def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
+def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: bool = False):
     """Solve `A x = rhs` for the tree matrix `A` described in the module docstring.
 
     Args:
@@ -375,6 +375,9 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
         tree solve), so forward and reverse mode each cost one extra tree solve, O(n). The
         implicit rule is a `custom_jvp`: a simulation that is not differentiated traces and
         compiles the primal solve only.
+
+    With `upper_zero_at_roots` the caller guarantees that `upper` is 0 at roots (the
+    elimination reads it there); otherwise the roots' entries are zeroed here.
     """
 
     @jax.custom_jvp
@@ -397,6 +400,6 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs):
 
     # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
     has_parent = order.parent[:-1] < order.num_nodes
-    if not has_parent.all():
+    if not upper_zero_at_roots and not has_parent.all():
         upper = jnp.where(has_parent.reshape((-1,) + (1,) * (jnp.ndim(upper) - 1)), upper, 0.0)
     return solve(diag, upper, lower, rhs)

@@ -1,4 +1,4 @@
-"""JAX helpers: memory-efficient (nested, checkpointed) scans."""
+"""JAX helpers: memory-efficient (nested, checkpointed) scans, gathers at static rows."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-__all__ = ["nested_checkpoint_scan"]
+__all__ = ["nested_checkpoint_scan", "take_static"]
 
 
 def nested_checkpoint_scan(
@@ -120,3 +121,19 @@ def _scan_levels(
         return _scan_levels(f, carry, x, inner_lengths, scan_fn, checkpoint_fn)
 
     return scan_fn(body, init, xs, lengths[0])
+
+
+def take_static(x, rows: np.ndarray):
+    """`x[rows]` along axis 0 for a numpy array of non-negative `rows` known when tracing.
+
+    A contiguous run of rows is a slice; other rows are one gather. `jnp` indexing with
+    signed integers also stages a fix-up of negative indices (compare, add, select) on every
+    call; unsigned indices, which cannot be negative, skip it. Inside a time step that saves
+    a few operations per step, and their derivatives in the backward pass.
+    """
+    rows = np.asarray(rows)
+    if rows.ndim == 1 and rows.size and np.array_equal(rows, rows[0] + np.arange(rows.size)):
+        return jax.lax.slice_in_dim(x, int(rows[0]), int(rows[0]) + rows.size, axis=0)
+    if rows.size and rows.min() < 0:
+        raise ValueError(f"take_static needs non-negative rows; got {rows.min()}.")
+    return x[rows.astype(np.uint32)]
