@@ -5,6 +5,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.utils.jax_utils import take_static
+
 __all__ = [
     "check_params_structure",
     "apply_parameter_updates",
@@ -62,27 +64,34 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
         val = jnp.asarray(item["val"])
         rows = np.asarray(item["indices"]).reshape(-1)
         row_values = jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape)
-        values[key] = _set_rows(values[key], rows, row_values, np.arange(rows.size))
+        # an explicit gather: a slice would hand XLA the broadcast of a scalar value, which
+        # it then reassociates differently from `set` (traces differing at ~1e-11 mV)
+        values[key] = _set_rows(values[key], rows, row_values, np.arange(rows.size), _gather)
     return values
 
 
-def _set_rows(column, rows: np.ndarray, vals, param_of_row: np.ndarray):
+def _gather(vals, rows: np.ndarray):
+    return vals[rows.astype(np.uint32)]
+
+
+def _set_rows(column, rows: np.ndarray, vals, param_of_row: np.ndarray, take=take_static):
     """`column` with `column[rows[i]] = vals[param_of_row[i]]` (`rows`, `param_of_row` numpy).
 
     A trainable that covers every row (e.g. one value per branch of the whole cell) is a
     gather alone; otherwise one scatter declared free of duplicate rows, which JAX
     differentiates without the extra bookkeeping of a general scatter-set (it had added
-    five setup kernels to the CA1 gradient).
+    five setup kernels to the CA1 gradient). `take(vals, idx)` reads the values at static
+    indices: `take_static` (a slice or broadcast where the pattern allows) by default.
     """
     n = column.shape[0]
     order = np.argsort(rows, kind="stable")
     sorted_rows = rows[order]
     if sorted_rows.size and np.any(sorted_rows[1:] == sorted_rows[:-1]):
-        return column.at[rows].set(vals[param_of_row])  # repeated rows: the general scatter
+        return column.at[rows.astype(np.uint32)].set(take(vals, param_of_row))  # general scatter
     if rows.shape[0] == n and np.array_equal(sorted_rows, np.arange(n)):
-        return vals[param_of_row[order]]
-    return column.at[sorted_rows].set(
-        vals[param_of_row[order]], indices_are_sorted=True, unique_indices=True
+        return take(vals, param_of_row[order])
+    return column.at[sorted_rows.astype(np.uint32)].set(
+        take(vals, param_of_row[order]), indices_are_sorted=True, unique_indices=True
     )
 
 

@@ -15,6 +15,7 @@ from dendrax.simulator.structure import Structure
 from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix
 from dendrax.solvers.sparse import sparse_solve
 from dendrax.solvers.tree import tree_offdiag_matvec, tree_solve
+from dendrax.utils.jax_utils import take_static
 
 __all__ = [
     "axial_coefficients",
@@ -52,22 +53,21 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
     if not structure.coupled:  # only unconnected compartments: no coupling
         zeros = jnp.zeros(structure.n_nodes, dtype=jnp.result_type(resistivity))
         return {"child_row": zeros, "parent_row": zeros, "diag": zeros}
-    res = jnp.concatenate([resistivity, jnp.zeros(1)])
-    load_in = jnp.concatenate([load_in, jnp.zeros(1)])
-    load_out = jnp.concatenate([load_out, jnp.zeros(1)])
+    # The resistances of all half-compartments, inner (load_in) halves first, then outer
+    # ones, then a zero for "no half"; every edge sums two of them.
+    halves = jnp.concatenate([resistivity * load_in, resistivity * load_out, jnp.zeros(1)])
 
-    def half(idx, is_out):
-        return res[idx] * jnp.where(is_out, load_out[idx], load_in[idx])
+    def half_index(comp, is_out):
+        return np.where(comp == n, 2 * n, comp + n * is_out)
 
-    resistance = half(structure.half_a, structure.half_a_is_out) + half(
-        structure.half_b, structure.half_b_is_out
-    )
-    has_parent = structure.tree_parent >= 0
+    resistance = take_static(halves, half_index(structure.half_a, structure.half_a_is_out))
+    resistance += take_static(halves, half_index(structure.half_b, structure.half_b_is_out))
+    has_parent = structure.tree_parent >= 0  # roots (resistance 0) get conductance 0
     conductance = jnp.where(has_parent, 1.0 / jnp.where(has_parent, resistance, 1.0), 0.0)
     row_scale = jnp.concatenate([scale, jnp.ones(structure.n_nodes - n)])
-    parent = jnp.where(has_parent, structure.tree_parent, 0)
+    parent = np.where(has_parent, structure.tree_parent, 0).astype(np.uint32)
     child_row = conductance * row_scale
-    parent_row = conductance * row_scale[parent]
+    parent_row = conductance * take_static(row_scale, parent)
     diag = child_row + jnp.zeros(structure.n_nodes).at[parent].add(parent_row)
     return {"child_row": child_row, "parent_row": parent_row, "diag": diag}
 

@@ -126,14 +126,26 @@ def _scan_levels(
 def take_static(x, rows: np.ndarray):
     """`x[rows]` along axis 0 for a numpy array of non-negative `rows` known when tracing.
 
-    A contiguous run of rows is a slice; other rows are one gather. `jnp` indexing with
+    A contiguous run of rows is a slice, every row repeated `k` times in order a broadcast,
+    other rows one gather. `jnp` indexing with
     signed integers also stages a fix-up of negative indices (compare, add, select) on every
     call; unsigned indices, which cannot be negative, skip it. Inside a time step that saves
     a few operations per step, and their derivatives in the backward pass.
     """
     rows = np.asarray(rows)
-    if rows.ndim == 1 and rows.size and np.array_equal(rows, rows[0] + np.arange(rows.size)):
+    if rows.ndim != 1 or rows.size == 0:
+        return x[rows.astype(np.uint32)]
+    if rows.min() < 0 or rows.max() >= x.shape[0]:
+        raise ValueError(
+            f"take_static needs rows in [0, {x.shape[0]}); got {rows.min()} to {rows.max()}."
+        )
+    if np.array_equal(rows, rows[0] + np.arange(rows.size)):
         return jax.lax.slice_in_dim(x, int(rows[0]), int(rows[0]) + rows.size, axis=0)
-    if rows.size and rows.min() < 0:
-        raise ValueError(f"take_static needs non-negative rows; got {rows.min()}.")
+    repeats = rows.size // x.shape[0] if rows.size % x.shape[0] == 0 else 0
+    if repeats > 1 and np.array_equal(rows, np.repeat(np.arange(x.shape[0]), repeats)):
+        # every row `repeats` times in order (e.g. one value per branch -> compartments):
+        # a broadcast, whose derivative is a sum instead of a scatter-add
+        m = x.shape[0]
+        wide = jnp.broadcast_to(x[:, None], (m, repeats) + x.shape[1:])
+        return wide.reshape((m * repeats,) + x.shape[1:])
     return x[rows.astype(np.uint32)]
