@@ -170,7 +170,8 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     Arguments are (n, ...) arrays, used as they are: no dummy node is appended, so that the
     producer of `diag` and `rhs` (the fused right-hand side of the voltage step) is not
     fused into a concatenation, which XLA's CPU backend would not vectorize. The loops index
-    with precomputed, in-range int32 (node, parent) pairs and write the solution over the
+    with precomputed, in-range int32 (node, parent) pairs (so no negative-index fix-up is
+    staged: `allow_negative_indices=False`) and write the solution over the
     right-hand side, which keeps their bodies small (see `BATCH_CHUNK`). A root's pair
     names the root itself as its parent: its `upper` is 0 (`tree_solve` zeroes it), so its
     back-substitution is `b / d`.
@@ -185,10 +186,10 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     pairs = jnp.asarray(np.stack([elim, parent], axis=1).astype(np.int32))
 
     def row(x, i):
-        return jax.lax.dynamic_index_in_dim(x, i, keepdims=False)
+        return jax.lax.dynamic_index_in_dim(x, i, keepdims=False, allow_negative_indices=False)
 
     def put(x, value, i):
-        return jax.lax.dynamic_update_index_in_dim(x, value, i, 0)
+        return jax.lax.dynamic_update_index_in_dim(x, value, i, 0, allow_negative_indices=False)
 
     def eliminate(i, carry):
         d, b = carry
