@@ -10,6 +10,7 @@ from jax import lax
 
 from dendrax.channels.channel import Channel
 from dendrax.solver_gate import save_exp, solve_gate_exponential
+from dendrax.utils.jax_utils import select
 
 __all__ = ["HH"]
 
@@ -30,8 +31,8 @@ def _vtrap(x, y):
 def _vtrap_from_exp(ratio, y, exp_ratio):
     """`_vtrap` given `ratio = x / y` and `exp_ratio = exp(ratio)` (capped like save_exp)."""
     small = jnp.abs(ratio) < 1e-6
-    regular = y * ratio / jnp.where(small, 1.0, exp_ratio - 1.0)
-    return jnp.where(small, y * (1.0 - ratio / 2.0), regular)
+    regular = y * ratio / select(small, 1.0, exp_ratio - 1.0)
+    return select(small, y * (1.0 - ratio / 2.0), regular)
 
 
 def _m_rates(v):
@@ -111,17 +112,17 @@ def _vtrap_slope(ratio, exp_ratio, exp_varies):
     relative error is a few ulp). Within 1e-12 of 40-digit derivatives (tests).
     """
     near = jnp.abs(ratio) < 0.2
-    r = jnp.where(near, ratio, 0.0)
+    r = select(near, ratio, 0.0)
     r2 = r * r
     series = -0.5 + r * (
         1.0 / 6.0
         + r2 * (-1.0 / 180.0 + r2 * (1.0 / 5040.0 + r2 * (-1.0 / 151200.0 + r2 / 4790016.0)))
     )
-    far_ratio = jnp.where(near, 1.0, ratio)
-    far_exp = jnp.where(near, 2.0, exp_ratio)
+    far_ratio = select(near, 1.0, ratio)
+    far_exp = select(near, 2.0, exp_ratio)
     g = 1.0 / (far_exp - 1.0)
-    regular = g * (1.0 - jnp.where(exp_varies, far_ratio * far_exp * g, 0.0))
-    return jnp.where(near, series, regular)
+    regular = g * (1.0 - select(exp_varies, far_ratio * far_exp * g, 0.0))
+    return select(near, series, regular)
 
 
 def _rate_slopes(v, powers, rates):
@@ -142,11 +143,11 @@ def _rate_slopes(v, powers, rates):
     x_m, x_h, x_n = e10 * _SHIFT_M, e10 * _SHIFT_H, e10 * _SHIFT_N
     ratio_m, ratio_n = -(v + 40.0) * 0.1, -(v + 55.0) * 0.1
     d_alpha_m = -0.1 * _vtrap_slope(ratio_m, _capped(x_m), varies(x_m))
-    d_beta_m = jnp.where(varies(e18), beta_m * (-1.0 / 18.0), 0.0)
-    d_alpha_h = jnp.where(varies(e20), alpha_h * (-1.0 / 20.0), 0.0)
-    d_beta_h = jnp.where(varies(x_h), beta_h * beta_h * x_h * 0.1, 0.0)
+    d_beta_m = select(varies(e18), beta_m * (-1.0 / 18.0), 0.0)
+    d_alpha_h = select(varies(e20), alpha_h * (-1.0 / 20.0), 0.0)
+    d_beta_h = select(varies(x_h), beta_h * beta_h * x_h * 0.1, 0.0)
     d_alpha_n = -0.01 * _vtrap_slope(ratio_n, _capped(x_n), varies(x_n))
-    d_beta_n = jnp.where(varies(e80), beta_n * (-1.0 / 80.0), 0.0)
+    d_beta_n = select(varies(e80), beta_n * (-1.0 / 80.0), 0.0)
     return (d_alpha_m, d_beta_m), (d_alpha_h, d_beta_h), (d_alpha_n, d_beta_n)
 
 

@@ -185,11 +185,18 @@ def _solve_sequential(order: TreeOrder, diag, upper, lower, rhs):
     parent = np.where(parent == n, elim, parent)  # a root reads itself, times upper = 0
     pairs = jnp.asarray(np.stack([elim, parent], axis=1).astype(np.int32))
 
-    def row(x, i):
-        return jax.lax.dynamic_index_in_dim(x, i, keepdims=False, allow_negative_indices=False)
+    def start_of(x, i):  # start indices of row i, all of i's integer type
+        return (i,) + (jnp.zeros((), jnp.result_type(i)),) * (x.ndim - 1)
 
-    def put(x, value, i):
-        return jax.lax.dynamic_update_index_in_dim(x, value, i, 0, allow_negative_indices=False)
+    def row(x, i):  # x[i], staged as one dynamic_slice (no wrapper jit, no index fix-up)
+        start = start_of(x, i)
+        part = jax.lax.dynamic_slice(x, start, (1,) + x.shape[1:], allow_negative_indices=False)
+        return jax.lax.squeeze(part, (0,))
+
+    def put(x, value, i):  # x.at[i].set(value)
+        start = start_of(x, i)
+        value = jax.lax.expand_dims(value, (0,))
+        return jax.lax.dynamic_update_slice(x, value, start, allow_negative_indices=False)
 
     def eliminate(i, carry):
         d, b = carry

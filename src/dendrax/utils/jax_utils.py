@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["nested_checkpoint_scan", "take_static"]
+__all__ = ["nested_checkpoint_scan", "select", "take_static"]
 
 
 def nested_checkpoint_scan(
@@ -149,3 +149,24 @@ def take_static(x, rows: np.ndarray):
         wide = jnp.broadcast_to(x[:, None], (m, repeats) + x.shape[1:])
         return wide.reshape((m * repeats,) + x.shape[1:])
     return x[rows.astype(np.uint32)]
+
+
+def select(mask, on_true, on_false):
+    """`jnp.where(mask, on_true, on_false)` staged as one `select_n`.
+
+    `jnp.where` wraps its work in a nested jit, which every transformation (JVP,
+    linearization, transposition) and the lowering handle as a sub-program: in a time step
+    that is differentiated, a measurable share of tracing and compile time. Values must be
+    arrays of `mask`'s shape or scalars (broadcast); anything else goes to `jnp.where`.
+    """
+    mask = jnp.asarray(mask)
+    dtype = jnp.result_type(on_true, on_false)
+    shapes = {jnp.shape(on_true), jnp.shape(on_false)} - {(), mask.shape}
+    if shapes or mask.dtype != jnp.bool_:
+        return jnp.where(mask, on_true, on_false)
+
+    def full(x):
+        x = jnp.asarray(x, dtype)
+        return x if x.shape == mask.shape else jax.lax.broadcast_in_dim(x, mask.shape, ())
+
+    return jax.lax.select(mask, full(on_true), full(on_false))
