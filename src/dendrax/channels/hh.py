@@ -198,6 +198,12 @@ class HH(Channel):
         i_leak = params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
         return i_na + i_k + i_leak
 
+    def current_slope(self, states, v, params):
+        """dI/dv of `compute_current` (mA/cm²/mV): the total conductance."""
+        p = self._name
+        m, h, n = states[f"{p}_m"], states[f"{p}_h"], states[f"{p}_n"]
+        return params[f"{p}_gNa"] * m**3 * h + params[f"{p}_gK"] * n**4 + params[f"{p}_gLeak"]
+
     def init_state(self, states, v, params, delta_t):
         p = self._name
         out = {}

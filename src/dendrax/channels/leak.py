@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+
 from dendrax.channels.channel import Channel
 
 __all__ = ["Leak"]
@@ -26,3 +28,7 @@ class Leak(Channel):
     def compute_current(self, states, v, params):
         p = self._name
         return params[f"{p}_gLeak"] * (v - params[f"{p}_eLeak"])
+
+    def current_slope(self, states, v, params):
+        """dI/dv of `compute_current` (mA/cm²/mV): the leak conductance."""
+        return params[f"{self._name}_gLeak"] * jnp.ones_like(v)

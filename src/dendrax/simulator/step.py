@@ -213,12 +213,35 @@ def update_channels(
     return states
 
 
-def _current_and_shifted(group, st, pr, v, dt, with_slope: bool):
-    """Current at `v` and (if `with_slope`) at `v + DELTA_V`, the finite-difference pair."""
+def _owner(cls, name: str):
+    """The class of `cls.__mro__` that defines attribute `name` (None if none does)."""
+    return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+
+def has_exact_slope(mechanism) -> bool:
+    """True if the mechanism's `current_slope` belongs to its `compute_current`.
+
+    A channel may define `current_slope(states, v, params)`, dI/dv in mA/cm²/mV, next to
+    `compute_current` (a dendrax extension; `HH` and `Leak` do). It is used when defined in
+    the class that defines `compute_current` or below it: a subclass that overrides
+    `compute_current` without a new `current_slope` falls back to the finite difference.
+    """
+    cls = type(mechanism)
+    slope_owner = _owner(cls, "current_slope")
+    current_owner = _owner(cls, "compute_current")
+    return slope_owner is not None and issubclass(slope_owner, current_owner)
+
+
+def _current_and_slope(group, st, pr, v, dt, with_slope: bool):
+    """Current at `v` and (if `with_slope`) dI/dv: exact where the channel gives it,
+    else the finite difference over `DELTA_V`, as NEURON linearizes."""
     i0 = _call(group, "compute_current", st, pr, v, dt)
     if not with_slope:
         return i0, None
-    return i0, _call(group, "compute_current", st, pr, v + DELTA_V, dt)
+    if group.convention == "array" and has_exact_slope(group.mechanism):
+        return i0, group.mechanism.current_slope(st, v, pr)
+    i1 = _call(group, "compute_current", st, pr, v + DELTA_V, dt)
+    return i0, (i1 - i0) / DELTA_V
 
 
 def channel_currents(
@@ -237,13 +260,12 @@ def channel_currents(
         v = v_all if group.covers_all else v_all[group.rows]
         st = mechanism_states(group, states, structure.current_names)
         pr = mechanism_params(group, params, geom, states)
-        i0, i1 = _current_and_shifted(group, st, pr, v, dt, with_slope)
+        i0, s = _current_and_slope(group, st, pr, v, dt, with_slope)
         if group.covers_all:
             total = total + i0
         else:
             total = total.at[group.rows].add(i0)
         if with_slope:
-            s = (i1 - i0) / DELTA_V
             slope = slope + s if group.covers_all else slope.at[group.rows].add(s)
         name = group.mechanism.current_name
         if name:
