@@ -15,7 +15,7 @@ from dendrax.simulator.structure import Structure
 from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix
 from dendrax.solvers.sparse import sparse_solve
 from dendrax.solvers.tree import tree_offdiag_matvec, tree_solve
-from dendrax.utils.jax_utils import take_static
+from dendrax.utils.jax_utils import select, take_static
 
 __all__ = [
     "axial_coefficients",
@@ -63,7 +63,7 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
     resistance = take_static(halves, half_index(structure.half_a, structure.half_a_is_out))
     resistance += take_static(halves, half_index(structure.half_b, structure.half_b_is_out))
     has_parent = structure.tree_parent >= 0  # roots (resistance 0) get conductance 0
-    conductance = jnp.where(has_parent, 1.0 / jnp.where(has_parent, resistance, 1.0), 0.0)
+    conductance = select(has_parent, 1.0 / select(has_parent, resistance, 1.0), 0.0)
     row_scale = jnp.concatenate([scale, jnp.ones(structure.n_nodes - n)])
     parent = np.where(has_parent, structure.tree_parent, 0).astype(np.uint32)
     child_row = conductance * row_scale
