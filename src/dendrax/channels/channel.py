@@ -55,6 +55,11 @@ class Channel:
     (after calling `super().__init__(name)`, or before it as Jaxley 0.13 required). Parameter
     and state names are conventionally prefixed with the channel name (`HH_gNa`);
     unprefixed names (`eNa`) are shared between channels that declare them.
+
+    Optional (a dendrax extension, array convention): `current_slope(states, v, params)`,
+    dI/dv of `compute_current` in mA/cm²/mV. Where it is defined (in the class that defines
+    `compute_current` or below it), the implicit voltage step uses it instead of evaluating
+    the current a second time at `v + 1e-3` mV (`simulator.step.has_exact_slope`).
     """
 
     channel_params: dict[str, float] | None = None
