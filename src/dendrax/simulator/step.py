@@ -321,22 +321,22 @@ def implicit_coefficients(structure: Structure, axial: dict, h) -> dict:
         (n_nodes,) arrays: `diag` the axial part of the diagonal, `upper` and `lower` the
         off-diagonals (see `dendrax.solvers.tree`; `upper` is 0 at roots). Compartment
         rows are scaled by `h`, branch-point rows (the current balance at a branch point)
-        are not. `integrate`
-        computes them once per simulation (`axial["implicit"]`), outside the time loop, so
-        that neither the step nor its derivative repeats them; the row masks are numpy
-        constants whenever `h` is a concrete number.
+        are not. `integrate` computes them once per simulation (`axial["implicit"]`),
+        outside the time loop, so that neither the step nor its derivative repeats them;
+        the row masks are numpy constants (of the coefficients' dtype) whenever `h` is a
+        concrete number.
     """
     n = structure.n_comp
     has_parent = structure.tree_parent >= 0
     parent = np.where(has_parent, structure.tree_parent, 0)
     is_comp = np.arange(structure.n_nodes) < n
     if isinstance(h, int | float | np.number):
-        row = np.where(is_comp, float(h), 1.0)
+        row = np.where(is_comp, float(h), 1.0).astype(jnp.result_type(axial["diag"]))
     else:
         row = jnp.where(is_comp, h, 1.0)
     return {
         "diag": row * axial["diag"],
-        "upper": -(row * has_parent) * axial["child_row"],
+        "upper": -(row * has_parent).astype(row.dtype) * axial["child_row"],
         "lower": -row[parent] * axial["parent_row"],
     }
 
