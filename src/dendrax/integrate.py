@@ -17,6 +17,7 @@ from dendrax.simulator.run import (
     initial_values,
     make_step,
     node_table_values,
+    static_axial,
 )
 from dendrax.simulator.step import implicit_coefficients, implicit_step_size
 from dendrax.simulator.structure import compile_structure
@@ -240,7 +241,13 @@ def integrate(
     uniform = uniform_parameters(module.base, structure, param_state)
     bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
     uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
+    axial = (
+        None
+        if bake_uniform
+        else static_axial(module, structure, params, param_state, solver, delta_t)
+    )
     dynamic = {
+        "axial": axial,
         "params": params,
         "param_vals": [item["val"] for item in param_state],
         "nodes": node_table_values(module.base, structure),
@@ -268,6 +275,7 @@ def integrate(
         shared_drive,
         uniform_key,
         bake_uniform,
+        axial is None,
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
     if static_dt is None or static_key not in cache:
@@ -362,6 +370,7 @@ def _make_runner(
             dynamic["all_states"],
             node_values=dynamic["nodes"],
             delay_plan=delay_plan,
+            axial=dynamic["axial"],
         )
         if solver == "exp_euler":
             transition = dynamic["transition"]
@@ -369,7 +378,8 @@ def _make_runner(
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params = {**all_params, "exp_euler_transition": transition}
 
-        if solver in ("bwd_euler", "crank_nicolson"):  # once per call, outside the loop
+        if solver in ("bwd_euler", "crank_nicolson") and "implicit" not in all_params["axial"]:
+            # once per call, outside the time loop
             h = implicit_step_size(solver, delta_t)
             system = implicit_coefficients(structure, all_params["axial"], h)
             all_params = {**all_params, "axial": {**all_params["axial"], "implicit": system}}

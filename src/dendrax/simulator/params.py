@@ -99,20 +99,27 @@ def geometry(params: dict, frustum: np.ndarray) -> dict:
     """Area, volume and resistive loads, from stored (traced) or cylinder geometry.
 
     Compartments whose `frustum` flag is False use cylinders of their (possibly trained)
-    radius and length; others use the stored frustum values.
+    radius and length; others use the stored frustum values. With numpy inputs the result
+    is numpy (see `simulator.run.static_axial`).
     """
     r, length = params["radius"], params["length"]
-    half = (length / 2.0) / (jnp.pi * r**2)
+    xp = np if _all_numpy(params, ("radius", "length", *_DERIVED_GEOMETRY)) else jnp
+    half = (length / 2.0) / (np.pi * r**2)
     cyl = {
-        "area": 2.0 * jnp.pi * r * length,
-        "volume": jnp.pi * r**2 * length,
+        "area": 2.0 * np.pi * r * length,
+        "volume": np.pi * r**2 * length,
         "resistive_load_in": half,
         "resistive_load_out": half,
     }
     if not np.any(frustum):
         return cyl
-    mask = jnp.asarray(frustum)
-    return {k: jnp.where(mask, params[k], cyl[k]) for k in cyl}
+    mask = frustum if xp is np else jnp.asarray(frustum)
+    return {k: xp.where(mask, params[k], cyl[k]) for k in cyl}
+
+
+def _all_numpy(params: dict, keys) -> bool:
+    """True if every present `params[k]` is a numpy array (then numpy computes, at trace time)."""
+    return all(isinstance(params[k], np.ndarray) for k in keys if k in params)
 
 
 #: Parameters that `geometry` recomputes (stored frustum values are only read where flagged).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -12,6 +13,8 @@ from dendrax.simulator.step import (
     channel_currents,
     diffusion_coefficients,
     exp_euler_transition,
+    implicit_coefficients,
+    implicit_step_size,
     update_channels,
     voltage_step,
 )
@@ -57,8 +60,11 @@ def initial_values(
     all_states=None,
     node_values=None,
     delay_plan=None,
+    axial=None,
 ):
     """Parameters (incl. derived geometry and axial coefficients) and initial states.
+
+    `axial`, if given, are the axial coefficients computed beforehand (`static_axial`).
 
     Returns `(states, all_params)`: dicts of jnp arrays, (n_comp,) for compartments and
     (n_edges,) for synapse parameters/states/currents. `all_params["axial"]` holds the
@@ -78,7 +84,9 @@ def initial_values(
     _check_geometry(raw)
     geom = geometry(raw, effective_frustum(base, param_state))
     all_params = {**raw, **geom}
-    all_params["axial"] = axial_coefficients(structure, all_params, geom)
+    all_params["axial"] = (
+        axial_coefficients(structure, all_params, geom) if axial is None else axial
+    )
     if structure.diffused_states:
         _check_positive(raw, [f"axial_diffusion_{s}" for s in structure.diffused_states])
         all_params["ion_axial"] = {
@@ -113,6 +121,39 @@ def initial_values(
             )
         states = dict(all_states)
     return states, all_params
+
+
+def static_axial(module, structure: Structure, params, param_state, solver: str, delta_t):
+    """Axial coefficients (with `"implicit"`), as numpy, when nothing they use is traced.
+
+    Outside a transformation of the parameters the geometry is known when `integrate` is
+    traced: numpy then computes the coefficients once, and they enter the compiled
+    simulation as inputs (a later `set` still does not compile again) instead of as the
+    ~8 setup kernels XLA would compile for them. Returns None for solvers without an
+    implicit system and when `delta_t` or a `data_set` value is traced (`integrate` does
+    not call it with traced `params`). Trainables and `data_set` values are applied as in
+    `initial_values`.
+    """
+    if solver not in ("bwd_euler", "crank_nicolson") or isinstance(delta_t, jax.core.Tracer):
+        return None
+    if any(isinstance(item["val"], jax.core.Tracer) for item in param_state or []):
+        return None
+    raw = {k: np.array(module.base._nodes[k], np.float64) for k in structure.node_param_names}
+    trainables = [] if params is None else module.base._trainables  # as `initial_values`
+    for t, entry in zip(trainables, params or [], strict=True):
+        if t["kind"] == "node" and t["key"] in raw:
+            values = np.asarray(entry[t["key"]], np.float64).reshape(-1)
+            raw[t["key"]][t["rows"]] = values[t["param_of_row"]]
+    for item in param_state or []:
+        if item["key"] in raw:
+            rows = np.asarray(item["indices"]).reshape(-1)
+            value = np.asarray(item["val"], np.float64)
+            raw[item["key"]][rows] = value.reshape(-1) if value.ndim else value
+    with np.errstate(all="ignore"):  # bad geometry is reported by `initial_values`
+        geom = geometry(raw, effective_frustum(module.base, param_state))
+        axial = axial_coefficients(structure, raw, geom)
+        implicit = implicit_coefficients(structure, axial, implicit_step_size(solver, delta_t))
+    return {**axial, "implicit": implicit}
 
 
 def node_table_values(base, structure: Structure) -> dict:

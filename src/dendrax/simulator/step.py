@@ -47,29 +47,39 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
     `scale` (n_comp,) and branchpoint rows unscaled (there it is the weight `w`).
 
     Returns (all (n_nodes,)): `child_row` = coupling of the parent into the child's row,
-    `parent_row` = the child's entry in the parent's row, `diag` the row sums.
+    `parent_row` = the child's entry in the parent's row, `diag` the row sums. numpy inputs
+    give numpy outputs (`simulator.run.static_axial`), otherwise jnp.
     """
     n = structure.n_comp
+    on_host = all(isinstance(x, np.ndarray) for x in (resistivity, load_in, load_out, scale))
+    xp = np if on_host else jnp  # numpy inputs: computed once at trace time, in numpy
     if not structure.coupled:  # only unconnected compartments: no coupling
-        zeros = jnp.zeros(structure.n_nodes, dtype=jnp.result_type(resistivity))
+        zeros = xp.zeros(structure.n_nodes, dtype=xp.result_type(resistivity))
         return {"child_row": zeros, "parent_row": zeros, "diag": zeros}
+    take = (lambda x, rows: x[rows]) if on_host else take_static
     # The resistances of all half-compartments, inner (load_in) halves first, then outer
     # ones, then a zero for "no half"; every edge sums two of them.
-    halves = jnp.concatenate([resistivity * load_in, resistivity * load_out, jnp.zeros(1)])
+    halves = xp.concatenate([resistivity * load_in, resistivity * load_out, xp.zeros(1)])
 
     def half_index(comp, is_out):
         return np.where(comp == n, 2 * n, comp + n * is_out)
 
-    resistance = take_static(halves, half_index(structure.half_a, structure.half_a_is_out))
-    resistance += take_static(halves, half_index(structure.half_b, structure.half_b_is_out))
+    resistance = take(halves, half_index(structure.half_a, structure.half_a_is_out))
+    resistance = resistance + take(halves, half_index(structure.half_b, structure.half_b_is_out))
     has_parent = structure.tree_parent >= 0  # roots (resistance 0) get conductance 0
-    conductance = select(has_parent, 1.0 / select(has_parent, resistance, 1.0), 0.0)
-    row_scale = jnp.concatenate([scale, jnp.ones(structure.n_nodes - n)])
+    if on_host:
+        conductance = np.where(has_parent, 1.0 / np.where(has_parent, resistance, 1.0), 0.0)
+    else:
+        conductance = select(has_parent, 1.0 / select(has_parent, resistance, 1.0), 0.0)
+    row_scale = xp.concatenate([scale, xp.ones(structure.n_nodes - n)])
     parent = np.where(has_parent, structure.tree_parent, 0).astype(np.uint32)
     child_row = conductance * row_scale
-    parent_row = conductance * take_static(row_scale, parent)
-    diag = child_row + jnp.zeros(structure.n_nodes).at[parent].add(parent_row)
-    return {"child_row": child_row, "parent_row": parent_row, "diag": diag}
+    parent_row = conductance * take(row_scale, parent)
+    if on_host:
+        children_sum = np.bincount(parent, weights=parent_row, minlength=structure.n_nodes)
+    else:
+        children_sum = jnp.zeros(structure.n_nodes).at[parent].add(parent_row)
+    return {"child_row": child_row, "parent_row": parent_row, "diag": child_row + children_sum}
 
 
 def axial_coefficients(structure: Structure, params: dict, geom: dict) -> dict:
