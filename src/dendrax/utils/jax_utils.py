@@ -127,10 +127,10 @@ def take_static(x, rows: np.ndarray):
     """`x[rows]` along axis 0 for a numpy array of non-negative `rows` known when tracing.
 
     A contiguous run of rows is a slice, every row repeated `k` times in order a broadcast,
-    other rows one gather. `jnp` indexing with
-    signed integers also stages a fix-up of negative indices (compare, add, select) on every
-    call; unsigned indices, which cannot be negative, skip it. Inside a time step that saves
-    a few operations per step, and their derivatives in the backward pass.
+    other rows one gather. `jnp` indexing with signed integers also stages a fix-up of
+    negative indices (compare, add, select) on every call; unsigned indices, which cannot
+    be negative, skip it. Inside a time step that saves a few operations per step, and
+    their derivatives in the backward pass. Rows outside `[0, len(x))` raise ValueError.
     """
     rows = np.asarray(rows)
     if rows.ndim != 1 or rows.size == 0:
