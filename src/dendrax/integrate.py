@@ -17,7 +17,7 @@ from dendrax.simulator.run import (
     initial_values,
     make_step,
     node_table_values,
-    static_axial,
+    static_geometry,
 )
 from dendrax.simulator.step import implicit_coefficients, implicit_step_size
 from dendrax.simulator.structure import compile_structure
@@ -46,7 +46,10 @@ def add_stimuli(module, data_stimuli=None):
     lengths = {int(s.shape[1]) for _, s in entries}
     t_len = max(lengths)
     padded = [
-        jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1]))) for _, s in entries
+        jnp.asarray(s, dtype=float)
+        if s.shape[1] == t_len
+        else jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1])))
+        for _, s in entries
     ]
     inds = np.concatenate([np.asarray(r) for r, _ in entries])
     return inds, jnp.concatenate(padded, axis=0)
@@ -241,13 +244,13 @@ def integrate(
     uniform = uniform_parameters(module.base, structure, param_state)
     bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
     uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
-    axial = (
+    static = (
         None
         if bake_uniform
-        else static_axial(module, structure, params, param_state, solver, delta_t)
+        else static_geometry(module, structure, params, param_state, solver, delta_t)
     )
     dynamic = {
-        "axial": axial,
+        "static": static,
         "params": params,
         "param_vals": [item["val"] for item in param_state],
         "nodes": node_table_values(module.base, structure),
@@ -275,7 +278,7 @@ def integrate(
         shared_drive,
         uniform_key,
         bake_uniform,
-        axial is None,
+        static is None,
     )
     cache = module.base.__dict__.setdefault("_jit_cache", {})
     if static_dt is None or static_key not in cache:
@@ -370,7 +373,7 @@ def _make_runner(
             dynamic["all_states"],
             node_values=dynamic["nodes"],
             delay_plan=delay_plan,
-            axial=dynamic["axial"],
+            static=dynamic["static"],
         )
         if solver == "exp_euler":
             transition = dynamic["transition"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
+
+from dendrax.utils.jax_utils import constant, lax_operands
 
 __all__ = [
     "save_exp",
@@ -24,7 +27,8 @@ def save_exp(x, max_value: float = 20.0):
 
     Gradients are zero where the argument is clipped.
     """
-    return jnp.exp(jnp.minimum(x, max_value))
+    (x,) = lax_operands(x)
+    return lax.exp(lax.min(x, constant(max_value, x)))
 
 
 def exponential_euler(x, dt, x_inf, tau):
@@ -37,11 +41,13 @@ def solve_gate_exponential(x, dt, alpha, beta):
     """Exponential-Euler step of the gate equation `dx/dt = alpha (1 - x) - beta x`.
 
     Equal to `exponential_euler(x, dt, alpha / (alpha + beta), 1 / (alpha + beta))`,
-    written with one division instead of three.
+    written with one division instead of three (and `lax` operations: see `lax_operands`).
     """
-    total = alpha + beta
-    decay = save_exp(-dt * total)
-    return x * decay + (alpha / total) * (1.0 - decay)
+    x, dt, alpha, beta = lax_operands(x, dt, alpha, beta)
+    total = lax.add(alpha, beta)
+    decay = save_exp(lax.mul(lax.neg(dt), total))
+    one = constant(1.0, x)
+    return lax.add(lax.mul(x, decay), lax.mul(lax.div(alpha, total), lax.sub(one, decay)))
 
 
 def solve_gate_implicit(x, dt, alpha, beta):

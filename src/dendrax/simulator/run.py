@@ -24,6 +24,7 @@ from dendrax.simulator.synapse_step import (
     initial_synapse_currents,
     synapse_step,
 )
+from dendrax.utils.jax_utils import select
 
 __all__ = [
     "initial_values",
@@ -60,11 +61,12 @@ def initial_values(
     all_states=None,
     node_values=None,
     delay_plan=None,
-    axial=None,
+    static=None,
 ):
     """Parameters (incl. derived geometry and axial coefficients) and initial states.
 
-    `axial`, if given, are the axial coefficients computed beforehand (`static_axial`).
+    `static`, if given, holds the geometry and axial coefficients computed beforehand in
+    numpy (`static_geometry`).
 
     Returns `(states, all_params)`: dicts of jnp arrays, (n_comp,) for compartments and
     (n_edges,) for synapse parameters/states/currents. `all_params["axial"]` holds the
@@ -82,11 +84,13 @@ def initial_values(
     raw = {k: _float(nodes[k]) for k in structure.node_param_names}
     raw = apply_parameter_updates(raw, trainables, params, param_state, "node")
     _check_geometry(raw)
-    geom = geometry(raw, effective_frustum(base, param_state))
-    all_params = {**raw, **geom}
-    all_params["axial"] = (
-        axial_coefficients(structure, all_params, geom) if axial is None else axial
-    )
+    if static is None:
+        geom = geometry(raw, effective_frustum(base, param_state))
+        all_params = {**raw, **geom}
+        all_params["axial"] = axial_coefficients(structure, all_params, geom)
+    else:
+        geom = static["geometry"]
+        all_params = {**raw, **geom, "axial": static["axial"]}
     if structure.diffused_states:
         _check_positive(raw, [f"axial_diffusion_{s}" for s in structure.diffused_states])
         all_params["ion_axial"] = {
@@ -123,13 +127,15 @@ def initial_values(
     return states, all_params
 
 
-def static_axial(module, structure: Structure, params, param_state, solver: str, delta_t):
-    """Axial coefficients (with `"implicit"`), as numpy, when nothing they use is traced.
+def static_geometry(module, structure: Structure, params, param_state, solver: str, delta_t):
+    """`{"geometry": ..., "axial": ...}` in numpy, when nothing they use is traced.
 
-    Outside a transformation of the parameters the geometry is known when `integrate` is
-    traced: numpy then computes the coefficients once, and they enter the compiled
-    simulation as inputs (a later `set` still does not compile again) instead of as the
-    ~8 setup kernels XLA would compile for them. Returns None for solvers without an
+    `geometry` as `params.geometry` (area, volume, resistive loads), `axial` the axial
+    coefficients with their `"implicit"` system. Outside a transformation of the
+    parameters the geometry is known when `integrate` is traced: numpy then computes it
+    once, and it enters the compiled simulation as inputs (a later `set` still does not
+    compile again) instead of as the ~8 setup kernels XLA would compile for it (and the
+    tracing of their operations). Returns None for solvers without an
     implicit system and when `delta_t` or a `data_set` value is traced (`integrate` does
     not call it with traced `params`). Trainables and `data_set` values are applied as in
     `initial_values`.
@@ -153,7 +159,7 @@ def static_axial(module, structure: Structure, params, param_state, solver: str,
         geom = geometry(raw, effective_frustum(module.base, param_state))
         axial = axial_coefficients(structure, raw, geom)
         implicit = implicit_coefficients(structure, axial, implicit_step_size(solver, delta_t))
-    return {**axial, "implicit": implicit}
+    return {"geometry": geom, "axial": {**axial, "implicit": implicit}}
 
 
 def node_table_values(base, structure: Structure) -> dict:
@@ -205,7 +211,13 @@ def _add_injected(i_ext, inds, amps):
     """
     if inds.shape[0] > FEW_STIMULI:
         return i_ext.at[inds].add(amps)
-    rows = np.arange(i_ext.shape[0]) if isinstance(inds, np.ndarray) else jnp.arange(i_ext.shape[0])
+    if isinstance(inds, np.ndarray):
+        rows = np.arange(i_ext.shape[0])
+        for k in range(inds.shape[0]):
+            mask = rows == inds[k]
+            i_ext = i_ext + (amps[k] if mask.all() else select(mask, amps[k], 0.0))
+        return i_ext
+    rows = jnp.arange(i_ext.shape[0])
     for k in range(inds.shape[0]):
         i_ext = i_ext + jnp.where(rows == inds[k], amps[k], 0.0)
     return i_ext

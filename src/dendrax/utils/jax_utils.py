@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["nested_checkpoint_scan", "select", "take_static"]
+__all__ = ["constant", "lax_operands", "nested_checkpoint_scan", "select", "take_static"]
 
 
 def nested_checkpoint_scan(
@@ -170,3 +170,31 @@ def select(mask, on_true, on_false):
         return x if x.shape == mask.shape else jax.lax.broadcast_in_dim(x, mask.shape, ())
 
     return jax.lax.select(mask, full(on_true), full(on_false))
+
+
+def lax_operands(*values):
+    """`values` as arrays of one dtype and shape, as `jnp` arithmetic would promote them.
+
+    For arithmetic written with `lax` operations, which neither promote nor broadcast:
+    `jnp`'s operators dispatch through jitted ufuncs and take ~3x as long to trace per
+    operation, which adds up in the time step of every simulation. Zero-dimensional
+    values stay zero-dimensional (`lax` broadcasts those); non-float values become the
+    default float type.
+    """
+    dtype = jnp.result_type(*values)
+    if not jnp.issubdtype(dtype, jnp.inexact):
+        dtype = jnp.result_type(float)
+    shape = jnp.broadcast_shapes(*(np.shape(v) for v in values))
+    out = []
+    for value in values:
+        value = jax.lax.convert_element_type(value, dtype)
+        if value.ndim and value.shape != shape:
+            dims = tuple(range(len(shape) - value.ndim, len(shape)))
+            value = jax.lax.broadcast_in_dim(value, shape, dims)
+        out.append(value)
+    return out
+
+
+def constant(value: float, like) -> np.ndarray:
+    """`value` as a 0-d numpy array of `like`'s dtype, an operand `lax` accepts next to it."""
+    return np.asarray(value, dtype=like.dtype)
