@@ -6,12 +6,16 @@ Times: build (Python model construction), compile (first call of `jax.jit(integr
 a warm run), run (fastest of 5 warm runs of the jitted function: the least disturbed by
 other load on a shared machine, for every simulator alike). Each simulator runs in its own
 fresh process (`_isolated.py`), so none inherits another's warm JAX caches. Jaxley columns appear
-when `jaxley` is importable.
+when `jaxley` is importable. With a C compiler on the machine, the single compartment is also
+timed as a plain C loop (`hh_step_reference.c`, checked against dendrax's trace first).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -150,7 +154,7 @@ def main():
         f"(medians of {args.repeats} fresh processes per simulator, alternating, each after"
         " the same one-call JAX warm-up)"
     )
-    header = f"{'workload':<11}{'simulator':<9}{'build s':>10}{'compile s':>11}{'run s':>9}"
+    header = f"{'workload':<11}{'simulator':<9}{'build s':>10}{'compile s':>11}{'run s':>10}"
     print(header + f"{'build ratio':>13}{'compile ratio':>15}{'run ratio':>11}")
     for label in ("hh1", "cell155x4"):
         ours = results["dendrax"][label]
@@ -163,8 +167,53 @@ def main():
                     + (f"{ours[1] / comp:>15.3f}" if comp else f"{'-':>15}")
                     + f"{ours[2] / run:>11.3f}"
                 )
-            print(f"{label:<11}{name:<9}{build:>10.4f}{comp:>11.3f}{run:>9.4f}{ratios}")
+            print(f"{label:<11}{name:<9}{build:>10.4f}{comp:>11.3f}{run:>10.5f}{ratios}")
     print("Ratios are dendrax / other (below 1 means dendrax is faster).")
+    _compare_with_plain_c(results)
+
+
+def _compare_with_plain_c(results):
+    """Time `hh_step_reference.c` (the hh1 step as a plain C loop) if a C compiler exists.
+
+    The loop is checked against dendrax's voltage trace first, so that both compute the
+    same model; its time is the floor a framework's single-compartment run is judged by.
+    """
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    if compiler is None:
+        print("\nNo C compiler found: skipping the plain C reference of hh1.")
+        return
+    import numpy as np
+
+    import dendrax as jx
+    from dendrax.channels import HH
+
+    module, _ = _build(jx, HH, 1)
+    voltages = np.asarray(jx.integrate(module, t_max=T_MAX, delta_t=DT))[0, 1:]
+    stimulus = np.asarray(jx.step_current(10.0, 80.0, 0.1, DT, T_MAX), np.float64)
+    area = float(np.asarray(module.nodes["area"])[0])
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        binary, stim_file, out_file = tmp / "hh_ref", tmp / "stim.f64", tmp / "out.f64"
+        source = Path(__file__).with_name("hh_step_reference.c")
+        flags = ["-O3", "-march=native"]
+        subprocess.run([compiler, *flags, "-o", binary, source, "-lm"], check=True)
+        stimulus[: voltages.size].tofile(stim_file)
+        command = [binary, stim_file, out_file, repr(area), repr(DT)]
+        ns_per_step = float(subprocess.run(command, capture_output=True, text=True).stdout)
+        deviation = float(np.max(np.abs(np.fromfile(out_file) - voltages)))
+    c_run = ns_per_step * 1e-9 * voltages.size
+    ours = results["dendrax"]["hh1"][2]
+    print(
+        f"\nhh1 as a plain C loop ({Path(compiler).name} {' '.join(flags)}, libm exp; max |dV| "
+        f"to dendrax's trace {deviation:.1e} mV): run {c_run * 1e3:.3f} ms, {ns_per_step:.0f} ns "
+        f"per step; dendrax {ours * 1e3:.3f} ms = {ours / c_run:.2f} x C"
+    )
+    if "jaxley" in results:
+        target = results["jaxley"]["hh1"][2] / 2
+        print(
+            f"The hh1 run target (<= 1/2 of Jaxley) is {target * 1e3:.3f} ms "
+            f"= {target / c_run:.2f} x C."
+        )
 
 
 if __name__ == "__main__":
