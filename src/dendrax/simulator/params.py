@@ -100,7 +100,7 @@ def geometry(params: dict, frustum: np.ndarray) -> dict:
 
     Compartments whose `frustum` flag is False use cylinders of their (possibly trained)
     radius and length; others use the stored frustum values. With numpy inputs the result
-    is numpy (see `simulator.run.static_axial`).
+    is numpy (see `simulator.run.static_geometry`).
     """
     r, length = params["radius"], params["length"]
     xp = np if _all_numpy(params, ("radius", "length", *_DERIVED_GEOMETRY)) else jnp

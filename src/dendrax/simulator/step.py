@@ -48,7 +48,7 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
 
     Returns (all (n_nodes,)): `child_row` = coupling of the parent into the child's row,
     `parent_row` = the child's entry in the parent's row, `diag` the row sums. numpy inputs
-    give numpy outputs (`simulator.run.static_axial`), otherwise jnp.
+    give numpy outputs (`simulator.run.static_geometry`), otherwise jnp.
     """
     n = structure.n_comp
     on_host = all(isinstance(x, np.ndarray) for x in (resistivity, load_in, load_out, scale))
