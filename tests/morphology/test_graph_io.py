@@ -52,7 +52,8 @@ def test_compartment_graph_matches_read_swc(swc_path):
 
 def test_round_trip_traces_identical(swc_path):
     cell = jx.read_swc(swc_path, 2)
-    cell.branch(1).set("radius", 0.7)
+    with pytest.warns(UserWarning, match="frustum area and resistive loads"):
+        cell.branch(1).set("radius", 0.7)
     g = to_graph(cell)
     assert sum(a["type"] == "branchpoint" for _, a in g.nodes(data=True)) > 0
     again = from_graph(g)
