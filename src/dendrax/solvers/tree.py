@@ -28,6 +28,7 @@ import numpy as np
 from jax.ad_checkpoint import checkpoint_name
 
 from dendrax.solvers.forest import MIN_BATCHED_COPIES, contiguous_blocks, group_identical_trees
+from dendrax.utils.jax_utils import scatter_add_static, take_static
 
 __all__ = [
     "SOLUTION_NAME",
@@ -301,10 +302,10 @@ def _rows(x, blocks, k):
 
 def tree_offdiag_matvec(order: TreeOrder, upper, lower, x):
     """Product of the off-diagonal part of the tree matrix with `x` (all (n,) arrays)."""
-    parent = jnp.asarray(order.parent[:-1])
+    parent = order.parent[:-1]
     x_pad = jnp.concatenate([x, jnp.zeros((1,) + x.shape[1:], x.dtype)])  # roots' parent
-    out = upper * x_pad[parent]
-    return out + jnp.zeros_like(x_pad).at[parent].add(lower * x)[:-1]
+    out = upper * take_static(x_pad, parent)
+    return out + scatter_add_static(jnp.zeros_like(x_pad), parent, lower * x)[:-1]
 
 
 def _matvec(order: TreeOrder, diag, upper, lower, x):

@@ -10,7 +10,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["constant", "lax_operands", "nested_checkpoint_scan", "select", "take_static"]
+__all__ = [
+    "constant",
+    "lax_operands",
+    "nested_checkpoint_scan",
+    "scatter_add_static",
+    "select",
+    "take_static",
+]
 
 
 def nested_checkpoint_scan(
@@ -149,6 +156,33 @@ def take_static(x, rows: np.ndarray):
         wide = jnp.broadcast_to(x[:, None], (m, repeats) + x.shape[1:])
         return wide.reshape((m * repeats,) + x.shape[1:])
     return x[rows.astype(np.uint32)]
+
+
+def scatter_add_static(target, rows: np.ndarray, values):
+    """`target.at[rows].add(values)` along axis 0 for numpy `rows` in `[0, len(target))`.
+
+    One scatter-add with unsigned indices, staged without `jnp` indexing's fix-up of
+    negative indices (see `take_static`), which every differentiated time step otherwise
+    traces, differentiates and compiles again. Rows outside the range raise ValueError.
+    """
+    rows = np.asarray(rows)
+    if rows.size and (rows.min() < 0 or rows.max() >= target.shape[0]):
+        raise ValueError(
+            f"scatter_add_static needs rows in [0, {target.shape[0]}); got {rows.min()} to "
+            f"{rows.max()}."
+        )
+    numbers = jax.lax.ScatterDimensionNumbers(
+        update_window_dims=tuple(range(1, jnp.ndim(values))),
+        inserted_window_dims=(0,),
+        scatter_dims_to_operand_dims=(0,),
+    )
+    return jax.lax.scatter_add(
+        target,
+        rows.astype(np.uint32)[:, None],
+        values,
+        numbers,
+        mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS,
+    )
 
 
 def select(mask, on_true, on_false):
