@@ -29,10 +29,17 @@ def _vtrap(x, y):
 
 
 def _vtrap_from_exp(ratio, y, exp_ratio):
-    """`_vtrap` given `ratio = x / y` and `exp_ratio = exp(ratio)` (capped like save_exp)."""
-    small = jnp.abs(ratio) < 1e-6
-    regular = y * ratio / select(small, 1.0, exp_ratio - 1.0)
-    return select(small, y * (1.0 - ratio / 2.0), regular)
+    """`_vtrap` given `ratio = x / y` and `exp_ratio = exp(ratio)` (capped like save_exp).
+
+    In `lax` operations, as the other functions of the time step here (see `_shared_powers`).
+    """
+    ratio, exp_ratio = lax_operands(ratio, exp_ratio)
+    small = lax.lt(lax.abs(ratio), constant(1e-6, ratio))
+    one = constant(1.0, ratio)
+    denominator = lax.select(small, lax.full_like(ratio, 1.0), lax.sub(exp_ratio, one))
+    regular = lax.div(lax.mul(ratio, constant(y, ratio)), denominator)
+    near = lax.mul(constant(y, ratio), lax.sub(one, lax.mul(ratio, constant(0.5, ratio))))
+    return lax.select(small, near, regular)
 
 
 def _m_rates(v):
@@ -99,16 +106,6 @@ def _capped(value):
     return lax.min(value, constant(_EXP_CAP, value))
 
 
-def _vtrap_lax(ratio, y, exp_ratio):
-    """`_vtrap_from_exp` in `lax` operations (see `_shared_powers`)."""
-    small = lax.lt(lax.abs(ratio), constant(1e-6, ratio))
-    one = constant(1.0, ratio)
-    denominator = lax.select(small, lax.full_like(ratio, 1.0), lax.sub(exp_ratio, one))
-    regular = lax.div(lax.mul(ratio, constant(y, ratio)), denominator)
-    near = lax.mul(constant(y, ratio), lax.sub(one, lax.mul(ratio, constant(0.5, ratio))))
-    return lax.select(small, near, regular)
-
-
 def _rates_from_powers(v, powers):
     e10, e18, e20, e80 = powers
 
@@ -118,11 +115,11 @@ def _rates_from_powers(v, powers):
     def ratio(shift):  # -(v + shift) / 10
         return scaled(lax.add(v, constant(shift, v)), -0.1)
 
-    alpha_m = scaled(_vtrap_lax(ratio(40.0), 10.0, _capped(scaled(e10, _SHIFT_M))), 0.1)
+    alpha_m = scaled(_vtrap_from_exp(ratio(40.0), 10.0, _capped(scaled(e10, _SHIFT_M))), 0.1)
     beta_m = scaled(_capped(e18), 4.0)
     alpha_h = scaled(_capped(e20), 0.07)
     beta_h = lax.div(constant(1.0, v), lax.add(_capped(scaled(e10, _SHIFT_H)), constant(1.0, v)))
-    alpha_n = scaled(_vtrap_lax(ratio(55.0), 10.0, _capped(scaled(e10, _SHIFT_N))), 0.01)
+    alpha_n = scaled(_vtrap_from_exp(ratio(55.0), 10.0, _capped(scaled(e10, _SHIFT_N))), 0.01)
     beta_n = scaled(_capped(e80), 0.125)
     return (alpha_m, beta_m), (alpha_h, beta_h), (alpha_n, beta_n)
 
