@@ -1,4 +1,5 @@
-"""JAX helpers: memory-efficient (nested, checkpointed) scans, gathers at static rows."""
+"""JAX helpers: checkpointed nested scans, gathers and scatter-adds at static rows, selects
+without nested jits, and operands for arithmetic written with `lax` operations."""
 
 from __future__ import annotations
 
