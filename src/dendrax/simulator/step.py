@@ -15,7 +15,7 @@ from dendrax.simulator.structure import Structure
 from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix
 from dendrax.solvers.sparse import sparse_solve
 from dendrax.solvers.tree import tree_offdiag_matvec, tree_solve
-from dendrax.utils.jax_utils import select, take_static
+from dendrax.utils.jax_utils import scatter_add_static, select, take_static
 
 __all__ = [
     "axial_coefficients",
@@ -78,7 +78,8 @@ def coupling_coefficients(structure: Structure, resistivity, load_in, load_out, 
     if on_host:
         children_sum = np.bincount(parent, weights=parent_row, minlength=structure.n_nodes)
     else:
-        children_sum = jnp.zeros(structure.n_nodes).at[parent].add(parent_row)
+        zeros = jnp.zeros(structure.n_nodes, parent_row.dtype)
+        children_sum = scatter_add_static(zeros, parent, parent_row)
     return {"child_row": child_row, "parent_row": parent_row, "diag": child_row + children_sum}
 
 
