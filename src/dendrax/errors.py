@@ -1,0 +1,17 @@
+"""Exception classes shared across dendrax.
+
+Jaxley guards many builder operations with ``assert``; dendrax raises a ``ValueError`` with a
+message that says what was wrong and how to fix it. So that user code written against
+Jaxley (``except AssertionError``, ``pytest.raises(AssertionError)``) keeps working, those
+errors are :class:`ModelError`, which derives from both.
+"""
+
+from __future__ import annotations
+
+
+class ModelError(ValueError, AssertionError):
+    """An operation on a model that is not allowed, or a value that is out of range.
+
+    It is a ``ValueError`` (the idiomatic class for a bad argument) and an
+    ``AssertionError`` (what Jaxley 0.14 raises for the same conditions).
+    """
