@@ -30,6 +30,7 @@ OPTIONAL_PARTS = (
     ("graph", "networkx", "graph import/export (to_graph, from_graph)"),
     ("morph", "morphio", "ASC/H5 morphologies via read_morphology"),
     ("nmodl", "neuron", "NMODL import (read_mod) and NEURON comparisons"),
+    ("nwb", "pynwb", "current-clamp sweeps from NWB files (dendrax.io.nwb)"),
 )
 
 
