@@ -9,7 +9,8 @@ strengths and per-branch radii, through `ParamTransform`s (bounded sigmoids), wi
 checkpointing of the time loop and a `vmap` over the mini-batch.
 
 Run: `python examples/train_network.py --epochs 10 --out train_network.png` (prints the loss
-per epoch, writes a PNG of the loss curve and of the predictions).
+per epoch; writes one PNG with the network drawn, the output cell's voltage before and
+after training, the loss curve and the predictions).
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def make_model(net: jx.Network):
         logits = jax.vmap(logit, in_axes=(None, 0))(transform.forward(opt_params), inputs)
         return jnp.mean(optax.sigmoid_binary_cross_entropy(logits, labels))
 
-    return transform, predict, loss
+    return transform, predict, loss, simulate
+
+
+#: Two example inputs shown in the demo figure: input 0 larger, and input 1 larger.
+EXAMPLE_INPUTS = np.array([[0.9, 0.2], [0.2, 0.9]])
 
 
 def train(
@@ -124,12 +129,15 @@ def train(
     """Train the network; returns losses per epoch (mean over batches) and predictions.
 
     Returns a dict with `losses` (epochs,), `params` (trained, constrained), `inputs`
-    (n, 2), `labels` (n,), `predictions_before` and `predictions_after` (n,).
+    (n, 2), `labels` (n,), `predictions_before` and `predictions_after` (n,), the network
+    `net`, and the output cell's voltage (mV) for `EXAMPLE_INPUTS`, `traces_before` and
+    `traces_after` (2, n_steps + 1).
     """
     from tqdm import tqdm
 
     net = build_network()
-    transform, predict, loss = make_model(net)
+    transform, predict, loss, simulate = make_model(net)
+    traces = jax.jit(jax.vmap(simulate, in_axes=(None, 0)))
     inputs, labels = make_data(n_samples, seed)
     loader = Dataset(inputs, labels).batch(batch_size)
     opt_params = transform.inverse(net.get_parameters())
@@ -138,6 +146,7 @@ def train(
     value_and_grad = jax.jit(jax.value_and_grad(loss))
     batched_predict = jax.jit(predict)
     before = np.asarray(batched_predict(transform.forward(opt_params), jnp.asarray(inputs)))
+    traces_before = np.asarray(traces(transform.forward(opt_params), jnp.asarray(EXAMPLE_INPUTS)))
     losses = []
     bar = tqdm(range(epochs), desc="training", disable=not progress)
     for epoch in bar:
@@ -155,6 +164,9 @@ def train(
     params = transform.forward(opt_params)
     after = np.asarray(batched_predict(params, jnp.asarray(inputs)))
     return {
+        "net": net,
+        "traces_before": traces_before,
+        "traces_after": np.asarray(traces(params, jnp.asarray(EXAMPLE_INPUTS))),
         "losses": np.asarray(losses),
         "params": params,
         "inputs": inputs,
@@ -165,13 +177,31 @@ def train(
 
 
 def plot(result: dict, out: str) -> None:
-    """Loss per epoch, and predicted P(label = 1) vs input difference, before and after."""
+    """The network, the output cell's voltage before and after training, loss, predictions."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax_loss, ax_pred) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+    ax_net, ax_v, ax_loss, ax_pred = axes
+    net = result["net"]
+    net.arrange_in_layers([2, 1], within_layer_offset=60.0, between_layer_offset=70.0)
+    net.vis(ax=ax_net, synapse_color="C3")
+    ax_net.set(xlabel="x (µm)", ylabel="y (µm)", title="network: 2 input cells -> output")
+    ax_net.set_aspect("equal")
+    t = np.arange(result["traces_before"].shape[1]) * DELTA_T
+    for k, (features, style) in enumerate(zip(EXAMPLE_INPUTS, ("C0", "C1"), strict=True)):
+        label = f"inputs {features[0]:.1f}, {features[1]:.1f}"
+        ax_v.plot(
+            t, result["traces_before"][k], color=style, ls="--", lw=1, label=f"{label}, before"
+        )
+        ax_v.plot(t, result["traces_after"][k], color=style, lw=1.5, label=f"{label}, after")
+    ax_v.axvspan(I_DELAY, I_DELAY + I_DUR, color="0.9", zorder=0)
+    ax_v.set(
+        xlabel="time (ms)", ylabel="output cell soma (mV)", title="voltage before / after training"
+    )
+    ax_v.legend(fontsize=7, loc="upper right")
     ax_loss.plot(np.arange(1, result["losses"].size + 1), result["losses"], "o-")
     ax_loss.set(xlabel="epoch", ylabel="binary cross-entropy", title="training loss")
     diff = result["inputs"][:, 0] - result["inputs"][:, 1]

@@ -30,6 +30,12 @@ def test_training_halves_the_loss_and_learns_the_task(tmp_path):
     # the learned synapses have opposite signs: excite from input 0, inhibit from input 1
     g = np.asarray(result["params"][0]["TanhRateSynapse_gS"])
     assert g[0] > 0 > g[1]
+    # the demo's voltage panel: the trained output cell spikes earlier for "input 0 larger"
+    # than for "input 1 larger" (the learned excitation / inhibition), 0 mV crossing times
+    after = result["traces_after"]
+    assert after.shape == (2, 241) and np.all(np.isfinite(after))
+    first_spike = [int(np.argmax(trace > 0.0)) for trace in after]
+    assert 0 < first_spike[0] < first_spike[1]
     out = tmp_path / "train.png"
     example.plot(result, str(out))
     assert out.stat().st_size > 10_000
