@@ -223,3 +223,13 @@ def test_record_and_delete_semantics():
     cell.branch(1).clamp("v", np.full(5, -65.0), verbose=False)
     cell.branch(1).comp(0).delete_clamps("v")
     assert [c[2].tolist() for c in cell.base._clamps] == [[4, 5]]
+
+
+def test_iterating_branches_while_changing_ncomp():
+    """Jaxley's `for branch in cell.branches: branch.set_ncomp(...)` (d_lambda rule): each
+    branch is selected afresh, so earlier changes to the table do not shift later ones."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 1), parents=[-1, 0, 0])
+    for n, branch in zip([3, 1, 4], cell.branches, strict=True):
+        branch.set_ncomp(n)
+    assert cell.ncomp_per_branch.tolist() == [3, 1, 4]
+    assert cell.branch(2).nodes.index.tolist() == [4, 5, 6, 7]

@@ -449,12 +449,16 @@ class Module(
         Jaxley: `net.cell(0).comps` yields the 0th compartment of every branch, then the
         1st, ...
         """
-        if what == "cell" or self._scope == "global":
-            col = self._col(f"global_{what}_index")
-        else:
-            col = self._view_local_index(what)
-        for value in np.unique(col):
-            inds = self._inds[col == value]
+
+        def index_column():
+            if what == "cell" or self._scope == "global":
+                return self._col(f"global_{what}_index")
+            return self._view_local_index(what)
+
+        for value in np.unique(index_column()):
+            # Re-read the indices each time: the loop body may change the module (e.g.
+            # `branch.set_ncomp(...)` while iterating over `cell.branches`).
+            inds = self._inds[index_column() == value]
             yield self._view(
                 inds, level=what, sharing=self.base._nodes[f"global_{what}_index"][inds]
             )
