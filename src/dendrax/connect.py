@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.synapses.edges import append_edges
 
 __all__ = ["connect", "fully_connect", "sparse_connect", "connectivity_matrix_connect"]
@@ -25,12 +26,12 @@ def _same_network(pre, post):
                 f"The {name}synaptic argument must be a module or view; got {type(view).__name__}."
             )
     if pre.base is not post.base:
-        raise ValueError(
+        raise ModelError(
             "The pre- and postsynaptic views belong to different networks; select both from "
             "the same network (e.g. net.cell(0) and net.cell(1))."
         )
     if pre.base._level != "network":
-        raise ValueError(
+        raise ModelError(
             "Synapses connect compartments of a Network; build one with Network([cell, ...]) first."
         )
     return pre.base
@@ -55,54 +56,46 @@ def connect(pre, post, synapse) -> None:
 
 
 def _cells_in_view(view):
-    """Global cell indices in view, in order of first appearance."""
-    cells = view._col("global_cell_index")
-    _, first = np.unique(cells, return_index=True)
-    return cells[np.sort(first)]
+    """Global cell indices in view, ascending (Jaxley's `_cells_in_view`)."""
+    return np.unique(view._col("global_cell_index"))
 
 
 def _first_comps(view, cells):
-    """Global index of branch 0 / compartment 0 of each cell (must be in view)."""
-    inds = view._inds
+    """Global index of branch 0 / compartment 0 of each cell (of the base module)."""
     nodes = view.base._nodes
-    is_first = (nodes["local_branch_index"][inds] == 0) & (nodes["local_comp_index"][inds] == 0)
-    first_of_cell = np.full(view.base._inds.size, -1, np.int64)
-    first_of_cell[nodes["global_cell_index"][inds[is_first]]] = inds[is_first]
-    out = first_of_cell[cells]
-    if np.any(out < 0):
-        raise ValueError(
-            f"Cells {cells[out < 0].tolist()} have no compartment 0 of branch 0 in "
-            "view; pass cell views (e.g. net.cell([0, 1]))."
-        )
+    first = np.flatnonzero((nodes["local_branch_index"] == 0) & (nodes["local_comp_index"] == 0))
+    first_of_cell = np.full(int(nodes["global_cell_index"].max()) + 1, -1, np.int64)
+    first_of_cell[nodes["global_cell_index"][first]] = first
+    return first_of_cell[cells]
+
+
+def _post_comps(view, cells_per_edge, random_post_comp):
+    """Postsynaptic compartment of every edge.
+
+    Without `random_post_comp`: the first compartment in view of the cell (branch 0 /
+    compartment 0 for a cell view). With it: a compartment drawn uniformly from the cell's
+    compartments in view with `np.random` (as Jaxley: the draws are made grouped by
+    postsynaptic cell, ascending, and in edge order within a cell).
+    """
+    inds = np.sort(view._inds)
+    cell_of = view.base._nodes["global_cell_index"][inds]  # ascending: cells are contiguous
+    start = np.searchsorted(cell_of, cells_per_edge, side="left")
+    if not random_post_comp:
+        return inds[start]
+    count = np.searchsorted(cell_of, cells_per_edge, side="right") - start
+    order = np.argsort(cells_per_edge, kind="stable")
+    out = np.empty(cells_per_edge.size, np.int64)
+    if order.size:
+        # `randint` with per-draw upper bounds consumes the stream as one `choice` per draw.
+        out[order] = inds[start[order] + np.random.randint(0, count[order])]
     return out
 
 
-def _post_comps(view, cells_per_pair, random_post_comp):
-    """Postsynaptic compartment of every pair: branch 0 / comp 0, or a random compartment
-    (uniform over the cell's compartments in view, drawn with `np.random`)."""
-    if not random_post_comp:
-        cells = _cells_in_view(view)
-        first = _first_comps(view, cells)
-        lookup = np.full(view.base._inds.size, -1, np.int64)
-        lookup[cells] = first
-        return lookup[cells_per_pair]
-    inds = view._inds
-    cell_of = view.base._nodes["global_cell_index"][inds]
-    order = np.argsort(cell_of, kind="stable")
-    sorted_inds, sorted_cells = inds[order], cell_of[order]
-    start = np.searchsorted(sorted_cells, cells_per_pair, side="left")
-    count = np.searchsorted(sorted_cells, cells_per_pair, side="right") - start
-    pick = np.floor(np.random.random_sample(cells_per_pair.size) * count).astype(np.int64)
-    return sorted_inds[start + pick]
-
-
-def _connect_cell_pairs(pre, post, synapse, pre_pos, post_pos, random_post_comp):
-    """Connect cell `pre_cells[pre_pos[i]]` to `post_cells[post_pos[i]]` for every i."""
+def _connect_cells(pre, post, synapse, pre_cells, post_cells, random_post_comp):
+    """Connect cell `pre_cells[i]` to cell `post_cells[i]` (global indices) for every i."""
     base = _same_network(pre, post)
-    pre_cells, post_cells = _cells_in_view(pre), _cells_in_view(post)
-    pre_first = _first_comps(pre, pre_cells)
-    post_comp = _post_comps(post, post_cells[post_pos], random_post_comp)
-    append_edges(base, pre_first[pre_pos], post_comp, synapse)
+    post_comp = _post_comps(post, post_cells, random_post_comp)
+    append_edges(base, _first_comps(pre, pre_cells), post_comp, synapse)
 
 
 def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool = False):
@@ -113,11 +106,15 @@ def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool
     `random_post_comp=True`. Edges are ordered by presynaptic, then postsynaptic cell.
     """
     _same_network(pre_cell_view, post_cell_view)
-    n_pre = _cells_in_view(pre_cell_view).size
-    n_post = _cells_in_view(post_cell_view).size
-    pre_pos = np.repeat(np.arange(n_pre), n_post)
-    post_pos = np.tile(np.arange(n_post), n_pre)
-    _connect_cell_pairs(pre_cell_view, post_cell_view, synapse, pre_pos, post_pos, random_post_comp)
+    pre_cells, post_cells = _cells_in_view(pre_cell_view), _cells_in_view(post_cell_view)
+    _connect_cells(
+        pre_cell_view,
+        post_cell_view,
+        synapse,
+        np.repeat(pre_cells, post_cells.size),
+        np.tile(post_cells, pre_cells.size),
+        random_post_comp,
+    )
 
 
 def sparse_connect(
@@ -126,22 +123,25 @@ def sparse_connect(
     """Connect random cell pairs: `Binomial(n_pre * n_post, p)` pairs drawn uniformly with
     replacement (duplicates possible, so `p = 1` is not the full graph), using `np.random`.
 
-    Edges are sorted by presynaptic, then postsynaptic cell.
+    Edges are sorted by presynaptic cell (in draw order within one); with
+    `random_post_comp=True` they are then grouped by postsynaptic cell (as Jaxley).
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1]; got {p!r}.")
     _same_network(pre_cell_view, post_cell_view)
-    n_pre = _cells_in_view(pre_cell_view).size
-    n_post = _cells_in_view(post_cell_view).size
-    n = int(np.random.binomial(n_pre * n_post, float(p)))
+    pre_cells, post_cells = _cells_in_view(pre_cell_view), _cells_in_view(post_cell_view)
+    n = int(np.random.binomial(pre_cells.size * post_cells.size, float(p)))
     if n == 0:
         return
-    pre_pos = np.random.randint(0, n_pre, size=n)
-    post_pos = np.random.randint(0, n_post, size=n)
-    order = np.lexsort((post_pos, pre_pos))
-    _connect_cell_pairs(
-        pre_cell_view, post_cell_view, synapse, pre_pos[order], post_pos[order], random_post_comp
-    )
+    pre = pre_cells[np.random.randint(0, pre_cells.size, size=n)]
+    post = post_cells[np.random.randint(0, post_cells.size, size=n)]
+    order = np.argsort(pre)  # numpy's default sort, as Jaxley (ties keep draw order here)
+    pre, post = pre[order], post[order]
+    if random_post_comp:
+        # Jaxley's edges then come grouped by postsynaptic cell.
+        order = np.argsort(post, kind="stable")
+        pre, post = pre[order], post[order]
+    _connect_cells(pre_cell_view, post_cell_view, synapse, pre, post, random_post_comp)
 
 
 def connectivity_matrix_connect(
@@ -163,11 +163,18 @@ def connectivity_matrix_connect(
     n_pre = _cells_in_view(pre_cell_view).size
     n_post = _cells_in_view(post_cell_view).size
     if matrix.shape != (n_pre, n_post):
-        raise ValueError(
+        raise ModelError(
             f"connectivity_matrix has shape {matrix.shape}; expected ({n_pre}, {n_post}) "
             "(presynaptic cells x postsynaptic cells in view)."
         )
     pre_pos, post_pos = np.nonzero(matrix)
     if pre_pos.size == 0:
         return
-    _connect_cell_pairs(pre_cell_view, post_cell_view, synapse, pre_pos, post_pos, random_post_comp)
+    _connect_cells(
+        pre_cell_view,
+        post_cell_view,
+        synapse,
+        _cells_in_view(pre_cell_view)[pre_pos],
+        _cells_in_view(post_cell_view)[post_pos],
+        random_post_comp,
+    )

@@ -11,11 +11,18 @@ import copy as _copy
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.modules.inputs import InputsMixin
+from dendrax.modules.jax_tables import JaxTablesMixin
 from dendrax.modules.morphology_mixin import MorphologyMixin
 from dendrax.modules.numerics import NumericsMixin
 from dendrax.modules.parameters import ParametersMixin
-from dendrax.modules.selection import resolve_index, unknown_name_error
+from dendrax.modules.selection import (
+    as_index_values,
+    dense_rank_within,
+    resolve_index,
+    unknown_name_error,
+)
 from dendrax.modules.tables import INDEX_COLUMNS
 from dendrax.modules.trainables import TrainablesMixin
 
@@ -25,7 +32,14 @@ LEVELS = ("network", "cell", "branch", "comp")
 _NEXT_LEVEL = {"network": "cell", "cell": "branch", "branch": "comp", "comp": None}
 
 
-class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, NumericsMixin):
+class Module(
+    ParametersMixin,
+    InputsMixin,
+    TrainablesMixin,
+    MorphologyMixin,
+    NumericsMixin,
+    JaxTablesMixin,
+):
     """Base class of compartments, branches, cells, networks and their views."""
 
     _level = "network"
@@ -75,25 +89,86 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
     @property
     def _sharing(self) -> np.ndarray:
+        """`controlled_by_param` of a base module: 0 (one shared value) unless set by the
+        user through `module.nodes["controlled_by_param"] = ...`."""
+        shared = self.__dict__.get("_controlled_by_param")
+        if shared is not None and shared.size == self._inds.size:
+            return shared
         return np.zeros(self._inds.size, dtype=np.int64)
 
     @property
     def nodes(self):
-        """The compartments in view as a pandas DataFrame (built on demand, a copy)."""
-        import pandas as pd
+        """The compartments in view as a pandas DataFrame (built on demand).
+
+        Columns: the node table, then `controlled_by_param` (which trainable value of
+        `make_trainable` each row would share). A view shows its own local indices
+        (counted within the view). On a base module, assigning or deleting a column of
+        the frame changes the module (Jaxley's `nodes` is the table itself).
+        """
+        from dendrax.modules.frames import node_frame
 
         inds = self._inds
         cols = {name: col[inds] for name, col in self.base._nodes.items()}
-        return pd.DataFrame(cols, index=pd.Index(inds))
+        if self is not self.base and inds.size:
+            for what in ("branch", "comp"):
+                cols[f"local_{what}_index"] = self._view_local_index(what)
+        cols["controlled_by_param"] = self._sharing
+        return node_frame(cols, inds, self if self is self.base else None)
 
     @property
     def edges(self):
-        """The synapses in view as a pandas DataFrame (built on demand, a copy)."""
+        """The synapses in view as a pandas DataFrame (built on demand, a copy), with
+        `controlled_by_param` (the trainable value each synapse would share)."""
         import pandas as pd
 
         inds = self._edge_view_inds()
         cols = {name: col[inds] for name, col in self.base._edges.items()}
+        if cols:
+            sharing = self.__dict__.get("_edge_sharing")
+            cols["controlled_by_param"] = (
+                np.zeros(inds.size, np.int64) if sharing is None else sharing
+            )
         return pd.DataFrame(cols, index=pd.Index(inds))
+
+    def _write_node_column(self, key: str, values) -> None:
+        """Store column `key` of a base module's node table (from `module.nodes[key] = ...`)."""
+        base = self.base
+        values = np.asarray(values)
+        if values.shape != (base._inds.size,):
+            raise ValueError(f"nodes[{key!r}] needs one value per compartment ({base._inds.size}).")
+        if key == "controlled_by_param":
+            if not np.issubdtype(values.dtype, np.integer):
+                raise TypeError(f"controlled_by_param must be integers; got {values.dtype}.")
+            base._controlled_by_param = values.astype(np.int64)
+            return
+        if key in INDEX_COLUMNS:
+            raise ModelError(f"{key!r} is an index column and cannot be changed.")
+        old = base._nodes.get(key)
+        base._nodes[key] = values.astype(old.dtype) if old is not None else values.copy()
+        if old is None:
+            self._structure_changed()
+
+    def _delete_node_columns(self, keys) -> None:
+        """Remove user columns or groups from a base module (`del module.nodes[key]`)."""
+        base = self.base
+        protected = set(INDEX_COLUMNS) | set(self._channel_names()) | {"v"}
+        protected |= {"radius", "length", "axial_resistivity", "capacitance"}
+        protected |= {k for c in base._channels for k in (*c.channel_params, *c.channel_states)}
+        for key in keys:
+            if key == "controlled_by_param":
+                base._controlled_by_param = None
+                continue
+            if key in protected:
+                raise ModelError(
+                    f"{key!r} is a parameter, state, channel or index column and cannot be "
+                    "deleted from the node table."
+                )
+            if key not in base._nodes:
+                continue
+            del base._nodes[key]
+            if key in base._groups:
+                base._groups.remove(key)
+        self._structure_changed()
 
     def _edge_view_inds(self) -> np.ndarray:
         n_edges = len(next(iter(self.base._edges.values()))) if self.base._edges else 0
@@ -137,12 +212,17 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
     @property
     def shape(self) -> tuple:
-        """Counts of (cells, branches, comps) in view, truncated to the module's level."""
+        """Counts of (cells, branches, comps) in view, truncated to the base module's level.
+
+        A view has the shape layout of its base module (Jaxley): `net.cell(0).shape` is
+        (1, n_branches, n_comps) and `cell.branch("all").shape` is (n_branches, n_comps).
+        """
         n_cells = np.unique(self._col("global_cell_index")).size
         n_branches = np.unique(self._col("global_branch_index")).size
         n_comps = self._inds.size
+        level = self.base._level
         full = {"network": (n_cells, n_branches, n_comps), "cell": (n_branches, n_comps)}
-        return full.get(self._level, (n_comps,) if self._level == "branch" else ())
+        return full.get(level, (n_comps,) if level == "branch" else ())
 
     def _col(self, name: str) -> np.ndarray:
         return self.base._nodes[name][self._inds]
@@ -176,7 +256,7 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
                     in_view[edges["pre_index"][edge_inds]] & in_view[edges["post_index"][edge_inds]]
                 )
                 edge_inds = edge_inds[keep]
-        return View(
+        return View._make(
             self.base,
             inds,
             level or self._level,
@@ -186,22 +266,42 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         )
 
     def _local_values(self, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """Index values used by `cell/branch/comp` in the current scope, and unit keys."""
+        """Index values used by `cell/branch/comp` in the current scope, and unit keys.
+
+        Local scope (Jaxley's default) counts within the view: `branch(i)` is the i-th branch
+        in view of each cell, `comp(i)` the i-th compartment in view of each branch (also on
+        cells and networks). Cells keep their index in the base module. Global scope uses
+        the base module's global indices.
+        """
         cell = self._col("global_cell_index")
         if what == "cell":
             return cell, np.zeros_like(cell)
         if self._scope == "global":
             return self._col(f"global_{what}_index"), np.zeros_like(cell)
         if what == "branch":
-            return self._col("local_branch_index"), cell
-        if self._level in ("branch", "comp"):
-            return self._col("local_comp_index"), self._col("global_branch_index")
-        if self._level == "cell":
-            first = np.concatenate(
-                [[0], np.cumsum(np.bincount(self.base._nodes["global_cell_index"]))]
-            )
-            return self._col("global_comp_index") - first[cell], cell
-        return self._col("global_comp_index"), np.zeros_like(cell)
+            return self._view_local_index("branch"), cell
+        return self._view_local_index("comp"), self._col("global_branch_index")
+
+    def _view_local_index(self, what: str) -> np.ndarray:
+        """Local `what` ("branch" or "comp") index of each row in view, counted in the view.
+
+        Branches are counted within their cell and compartments within their branch, in
+        the order of their global index (Jaxley's local indices of a view). For a base module
+        these equal the stored `local_*_index` columns.
+        """
+        if self is self.base:
+            return self._col(f"local_{what}_index")
+        enclosing = "cell" if what == "branch" else "branch"
+        return dense_rank_within(
+            self._col(f"global_{what}_index"), self._col(f"global_{enclosing}_index")
+        )
+
+    def _reformat_index(self, idx) -> np.ndarray:
+        """The index values `idx` asks for, as an int64 array (Jaxley's helper name).
+
+        Slices and "all" refer to the range of the base module's compartments.
+        """
+        return as_index_values(idx, np.arange(self.base._inds.size), "index")
 
     def _select_level(self, what: str, idx) -> View:
         values, units = self._local_values(what)
@@ -215,11 +315,13 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         return self._select_level("cell", idx)
 
     def branch(self, idx="all") -> View:
-        """Branches in view; local scope counts branches within each cell."""
+        """Branches in view; local scope counts the branches in view within each cell."""
         return self._select_level("branch", idx)
 
     def comp(self, idx="all") -> View:
-        """Compartments in view; local scope counts within the enclosing branch (or cell)."""
+        """Compartments in view; local scope counts within each branch in view."""
+        if self is self.base and self._level == "comp":
+            raise ModelError("A Compartment cannot be indexed with comp(); use it directly.")
         return self._select_level("comp", idx)
 
     def loc(self, at) -> View:
@@ -233,7 +335,7 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
                 raise ValueError(
                     f"loc() takes a float in [0, 1], a list of floats or 'all'; got {at!r}."
                 )
-            return self.comp("all")
+            return self._select_level("comp", "all")
         ats = np.atleast_1d(np.asarray(at, dtype=float))
         if not np.all(np.isfinite(ats)) or np.any((ats < 0.0) | (ats > 1.0)):
             raise ValueError(f"loc() positions must lie in [0, 1]; got {ats.tolist()}.")
@@ -252,7 +354,8 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         branch_order = branch_rank[np.searchsorted(np.unique(branch), branch[rows])]
         chosen = rows[np.lexsort((rows, at_rank, branch_order))]
         inds = self._inds[np.asarray(chosen, dtype=np.int64)]
-        view = self._view(inds, level="comp", sharing=np.arange(inds.size))
+        sharing = self.base._nodes["global_comp_index"][inds]  # one value per compartment
+        view = self._view(inds, level="comp", sharing=sharing)
         # Which end of a one-compartment branch was meant (read by `morph_connect`).
         view._loc_at = float(ats[0]) if ats.size == 1 else None
         return view
@@ -267,9 +370,10 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         if edges is not None:
             edge_inds = self._select_labels(edges, view_edges, "edge", sorted)
         if nodes is None:
-            inds = self._inds if edges is None else np.zeros(0, np.int64)
+            # Selecting synapses brings their pre- and postsynaptic compartments (Jaxley).
+            inds = self._inds if edges is None else self._edge_nodes(edge_inds)
             if edges is not None:
-                return View(
+                return View._make(
                     self.base,
                     inds,
                     "comp",
@@ -316,11 +420,12 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         edge_inds = view_edges[positions]
         if edge_inds.size == 0:
             raise ValueError("Nothing in view: no synapses selected.")
-        return View(
+        nodes = self._edge_nodes(edge_inds)
+        return View._make(
             self.base,
-            np.zeros(0, np.int64),
+            nodes,
             "comp",
-            np.zeros(0, np.int64),
+            np.zeros(nodes.size, np.int64),
             edge_inds,
             self._scope,
             allow_empty=True,
@@ -338,12 +443,24 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         return view
 
     def _units(self, what: str):
-        col = self._col(f"global_{what}_index")
-        _, first = np.unique(col, return_index=True)
-        for value in col[np.sort(first)]:
-            mask = col == value
+        """Views of the cells, branches or compartments in view, one per index in scope.
+
+        Local scope groups branches (compartments) by their local index in the view, as
+        Jaxley: `net.cell(0).comps` yields the 0th compartment of every branch, then the
+        1st, ...
+        """
+
+        def index_column():
+            if what == "cell" or self._scope == "global":
+                return self._col(f"global_{what}_index")
+            return self._view_local_index(what)
+
+        for value in np.unique(index_column()):
+            # Re-read the indices each time: the loop body may change the module (e.g.
+            # `branch.set_ncomp(...)` while iterating over `cell.branches`).
+            inds = self._inds[index_column() == value]
             yield self._view(
-                self._inds[mask], level=what, sharing=np.full(int(mask.sum()), value, np.int64)
+                inds, level=what, sharing=self.base._nodes[f"global_{what}_index"][inds]
             )
 
     def __iter__(self):
@@ -407,15 +524,24 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         type_col = self.base._edges["type"]
         inds = self._edge_view_inds()
         inds = inds[type_col[inds] == name]
-        return View(
+        nodes = self._edge_nodes(inds)
+        return View._make(
             self.base,
-            np.zeros(0, np.int64),
+            nodes,
             "comp",
-            np.zeros(0, np.int64),
+            np.zeros(nodes.size, np.int64),
             inds,
             self._scope,
             allow_empty=True,
         )
+
+    def _edge_nodes(self, edge_inds: np.ndarray) -> np.ndarray:
+        """Sorted global indices of the compartments the synapses `edge_inds` connect."""
+        edges = self.base._edges
+        if edge_inds.size == 0:
+            return np.zeros(0, np.int64)
+        ends = np.concatenate([edges["pre_index"][edge_inds], edges["post_index"][edge_inds]])
+        return np.unique(ends.astype(np.int64))
 
     def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
         """Add `pre_<prop>` / `post_<prop>` edge columns copied from node column `prop`."""
@@ -475,10 +601,32 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
 
 class View(Module):
-    """A selection of compartments (and synapses) of a base module."""
+    """A selection of compartments (and synapses) of a base module.
 
-    def __init__(
-        self,
+    `View(module, nodes=None, edges=None)` (Jaxley's signature) views the compartments with
+    global indices `nodes` (default: all in `module`) and the synapses `edges` (default:
+    those of `module` between compartments in view). Views are usually made by indexing:
+    `cell.branch(0)`, `net.cell([0, 1])`, `cell.soma`, ...
+    """
+
+    def __init__(self, pointer, nodes=None, edges=None):
+        if not isinstance(pointer, Module):
+            raise TypeError(f"View() takes a module or view; got {type(pointer).__name__}.")
+        inds = pointer._inds if nodes is None else np.asarray(nodes, dtype=np.int64).reshape(-1)
+        if nodes is not None and not np.all(np.isin(inds, pointer._inds)):
+            raise IndexError("View(): some `nodes` are not compartments of the module.")
+        sharing = np.zeros(inds.size, np.int64)
+        if nodes is None:
+            sharing = pointer._sharing
+        view = pointer._view(inds, sharing=sharing)
+        if edges is not None:
+            view._edge_inds = np.asarray(edges, dtype=np.int64).reshape(-1)
+            view._edge_sharing = np.zeros(view._edge_inds.size, np.int64)
+        self.__dict__.update(view.__dict__)
+
+    @classmethod
+    def _make(
+        cls,
         base,
         inds,
         level,
@@ -487,9 +635,11 @@ class View(Module):
         scope="local",
         allow_empty=False,
         edge_sharing=None,
-    ):
+    ) -> View:
+        """A view of rows `inds` and synapses `edge_inds` of `base` (internal constructor)."""
         if inds.size == 0 and edge_inds.size == 0 and not allow_empty:
             raise ValueError("Nothing in view: the selection is empty.")
+        self = cls.__new__(cls)
         self.base = base
         self._view_inds = inds
         self._level = level
@@ -502,6 +652,7 @@ class View(Module):
             if edge_sharing is None
             else np.asarray(edge_sharing, dtype=np.int64)
         )
+        return self
 
     @property
     def _inds(self) -> np.ndarray:

@@ -91,17 +91,26 @@ class InputsMixin:
 
     @property
     def recordings(self):
-        """Recorded states as a DataFrame (`rec_index`, `state`, `kind`), in output order."""
+        """Recorded states as a DataFrame (`rec_index`, `state`, `kind`), in output order.
+
+        On a view, only the recordings of rows in view (index: position in the output).
+        """
         import pandas as pd
 
         recs = self.base._recordings
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "rec_index": [r[2] for r in recs],
                 "state": [r[0] for r in recs],
                 "kind": [r[1] for r in recs],
             }
         )
+        if self is self.base or frame.empty:
+            return frame
+        nodes = np.isin(frame["rec_index"].to_numpy(), self._inds)
+        edges = np.isin(frame["rec_index"].to_numpy(), self._edge_view_inds())
+        node_kind = frame["kind"].to_numpy() == "node"
+        return frame[np.where(node_kind, nodes, edges)]
 
     @property
     def rec_info(self):
@@ -154,12 +163,21 @@ class InputsMixin:
         base._stimuli = kept
 
     def _external_entries(self):
-        """{name: [(rows (k,), series (k, T)), ...]}: stimuli under "i", clamps by state."""
+        """{name: [(rows (k,), series (k, T)), ...]}: stimuli under "i", clamps by state.
+
+        On a view, only the rows in view.
+        """
+        base = self.base
+        entries = [("i", "node", rows, series) for rows, series in base._stimuli]
+        entries += list(base._clamps)
         out = {}
-        for rows, series in self.base._stimuli:
-            out.setdefault("i", []).append((rows, series))
-        for state, _, rows, series in self.base._clamps:
-            out.setdefault(state, []).append((rows, series))
+        for name, kind, rows, series in entries:
+            if self is not base:
+                keep = np.isin(rows, self._inds if kind == "node" else self._edge_view_inds())
+                if not keep.any():
+                    continue
+                rows, series = rows[keep], series[keep]
+            out.setdefault(name, []).append((rows, series))
         return out
 
     @property

@@ -65,9 +65,12 @@ class ParametersMixin:
             present = ~np.isnan(base._edges[key][rows])
             base._edges[key][rows[present]] = vals[present]
             return
+        if key in GEOMETRY_COLUMNS:
+            self._set_geometry(key, val)
+            return
         if key not in self._settable_node_columns():
-            if key in INDEX_COLUMNS or key in GEOMETRY_COLUMNS:
-                raise KeyError(f"{key!r} is derived and cannot be set; set radius/length instead.")
+            if key in INDEX_COLUMNS:
+                raise KeyError(f"{key!r} is an index column and cannot be set.")
             valid = self._settable_node_columns() + [
                 k for k in base._edges if k not in EDGE_INDEX_COLUMNS
             ]
@@ -90,6 +93,21 @@ class ParametersMixin:
                 base._nodes[name][rows] = col
             base._frustum[rows] = False
 
+    def _set_geometry(self, key: str, val) -> None:
+        """Set `area` (µm²), `volume` (µm³) or `resistive_load_in/out` (1/µm) directly.
+
+        As in Jaxley, the values are then used as given (like traced SWC geometry) until
+        `radius` or `length` is set again, which recomputes all four as cylinders.
+        """
+        base = self.base
+        rows = self._inds
+        vals = self._value_array(key, val, rows.size)
+        vals = validate_values(key, vals, " (compartments " + _few(rows) + ")")
+        if np.any(vals <= 0):
+            raise ValueError(f"{key!r} must be > 0; got {vals[vals <= 0][:5].tolist()}.")
+        base._nodes[key][rows] = vals
+        base._frustum[rows] = True
+
     def data_set(self, key: str, val, param_state=None):
         """Jittable `set`: returns `param_state` extended by this assignment.
 
@@ -109,6 +127,12 @@ class ParametersMixin:
             raise unknown_name_error("parameter or state", key, self._settable_node_columns())
         if rows.size == 0:
             raise ValueError(f"{key!r} exists nowhere in view.")
+        size = int(np.prod(np.shape(val)))  # works for traced values too
+        if size not in (1, rows.size):
+            raise ValueError(
+                f"Incompatible shapes for broadcasting: data_set({key!r}) got {size} values "
+                f"for {rows.size} rows in view (give a scalar or one value per row)."
+            )
         entry = {"key": key, "val": val, "indices": rows}
         return (list(param_state) if param_state is not None else []) + [entry]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.modules.selection import unknown_name_error
 
 __all__ = ["TrainablesMixin"]
@@ -37,12 +38,12 @@ class TrainablesMixin:
         rows, sharing = rows[present], sharing[present]
         if rows.size == 0:
             raise ValueError(f"{key!r} exists nowhere in view; insert the mechanism first.")
-        _, first, groups = np.unique(sharing, return_index=True, return_inverse=True)
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        param_of_row = rank[groups.reshape(-1)]
-        n_params = order.size
+        # One value per distinct `controlled_by_param`, in increasing order of it (Jaxley
+        # groups by that column): per cell/branch/comp in global index order; `select`
+        # numbers its rows in the order given.
+        _, groups = np.unique(sharing, return_inverse=True)
+        param_of_row = groups.reshape(-1)
+        n_params = int(param_of_row.max()) + 1
         if init_val is None:
             sums = np.bincount(param_of_row, weights=table[key][rows], minlength=n_params)
             values = sums / np.bincount(param_of_row, minlength=n_params)
@@ -55,6 +56,8 @@ class TrainablesMixin:
                     f"init_val for {key!r} has shape {values.shape}; this view has {n_params} "
                     f"trainable value(s) (pass a scalar or shape ({n_params},))."
                 )
+        import jax.numpy as jnp
+
         from dendrax.modules.parameters import validate_values
 
         validate_values(key, values, " (init_val)")
@@ -65,57 +68,119 @@ class TrainablesMixin:
                 "rows": rows.copy(),
                 "param_of_row": param_of_row,
                 "init": values,
+                # The dict `get_parameters()` hands out: as in Jaxley, the module keeps it,
+                # so `params[i][key] = ...` on the returned list changes the stored value.
+                "value": {key: jnp.asarray(values)},
             }
         )
         if verbose:
             print(
                 f"Number of newly added trainable parameters: {n_params}. Total number of "
-                f"trainable parameters: {self.num_trainable_params}"
+                f"trainable parameters: {base.num_trainable_params}"
             )
+
+    def _trainables_in_view(self) -> list[tuple[dict, np.ndarray]]:
+        """(trainable, values) for the trainables with values that set rows in view.
+
+        On a base module every value of every trainable; on a view the values (positions
+        into the trainable's values) of which at least one row is in view.
+        """
+        base = self.base
+        if self is base:
+            return [(t, np.arange(t["init"].size)) for t in base._trainables]
+        in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
+        in_view["node"][self._inds] = True
+        from dendrax.synapses.edges import n_edges
+
+        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
+        in_view["edge"][self._edge_view_inds()] = True
+        out = []
+        for t in base._trainables:
+            values = np.unique(t["param_of_row"][in_view[t["kind"]][t["rows"]]])
+            if values.size:
+                out.append((t, values))
+        return out
 
     @property
     def num_trainable_params(self) -> int:
-        return int(sum(t["init"].size for t in self.base._trainables))
+        """Number of trainable values (on a view: of those setting rows in view)."""
+        return int(sum(values.size for _, values in self._trainables_in_view()))
 
     @property
     def trainable_params(self):
+        """Initial values of the trainables, `[{key: (n_values,)}]` (on a view: in view)."""
         import jax.numpy as jnp
 
-        return [{t["key"]: jnp.asarray(t["init"])} for t in self.base._trainables]
+        if self is self.base:
+            return [t["value"] for t in self.base._trainables]
+        return [
+            {t["key"]: jnp.asarray(t["value"][t["key"]])[v]} for t, v in self._trainables_in_view()
+        ]
 
     def get_parameters(self):
         """Trainable parameters as a list of `{key: array(n_values)}`, in creation order."""
         return self.trainable_params
 
     @property
-    def indices_set_by_trainables(self):
-        """Rows set by each trainable: (n_values, rows_per_value) where sizes are equal."""
+    def indices_set_by_trainables(self) -> list[np.ndarray]:
+        """Rows (compartments or synapses) set by each trainable value.
+
+        One (n_values, rows_per_value) int array per trainable; row `i` lists the rows value
+        `i` sets, padded with -1 where values set different numbers of rows (as Jaxley).
+        """
         out = []
-        for t in self.base._trainables:
-            groups = [t["rows"][t["param_of_row"] == i] for i in range(t["init"].size)]
-            sizes = {g.size for g in groups}
-            out.append(np.stack(groups) if len(sizes) == 1 else groups)
+        for t, values in self._trainables_in_view():
+            groups = [t["rows"][t["param_of_row"] == i] for i in values]
+            width = max(g.size for g in groups)
+            padded = np.full((len(groups), width), -1, dtype=np.int64)
+            for i, g in enumerate(groups):
+                padded[i, : g.size] = g
+            out.append(padded)
         return out
 
     def delete_trainables(self) -> None:
-        """Delete all trainables (on a view: those touching rows in view)."""
+        """Delete all trainables; on a view, stop training the rows in view.
+
+        Values left without rows are removed, trainables left without values too.
+        """
         base = self.base
         if self is base:
             base._trainables = []
-        else:
-            inside = set(self._inds.tolist())
-            edges = set(self._edge_view_inds().tolist())
-            base._trainables = [
-                t
-                for t in base._trainables
-                if not (inside if t["kind"] == "node" else edges).intersection(t["rows"].tolist())
-            ]
+            return
+        import jax.numpy as jnp
+
+        from dendrax.synapses.edges import n_edges
+
+        in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
+        in_view["node"][self._inds] = True
+        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
+        in_view["edge"][self._edge_view_inds()] = True
+        kept = []
+        for t in base._trainables:
+            outside = ~in_view[t["kind"]][t["rows"]]
+            if outside.all():
+                kept.append(t)
+            elif outside.any():
+                used, param_of_row = np.unique(t["param_of_row"][outside], return_inverse=True)
+                kept.append(
+                    {
+                        **t,
+                        "rows": t["rows"][outside],
+                        "param_of_row": param_of_row.reshape(-1),
+                        "init": t["init"][used],
+                        "value": {t["key"]: jnp.asarray(t["value"][t["key"]])[used]},
+                    }
+                )
+        base._trainables = kept
 
     def write_trainables(self, params) -> None:
         """Write trained values (same structure as `get_parameters()`) into the tables."""
         base = self.base
         if self is not base:
-            raise ValueError("write_trainables() works on base modules only, not on views.")
+            raise ModelError(
+                "write_trainables() works on base modules only, not on views: call it on "
+                "the module whose get_parameters() gave `params`."
+            )
         from dendrax.simulator.params import check_params_structure
 
         check_params_structure(base, params)

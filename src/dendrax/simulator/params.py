@@ -12,6 +12,7 @@ __all__ = [
     "apply_parameter_updates",
     "geometry",
     "uniform_parameters",
+    "pstate_rows",
 ]
 
 
@@ -61,13 +62,52 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
         key = item["key"]
         if key not in values:
             continue
+        rows, value_of_row = pstate_rows(item)
         val = jnp.asarray(item["val"])
-        rows = np.asarray(item["indices"]).reshape(-1)
-        row_values = jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape)
+        if value_of_row is None:
+            row_values = jnp.broadcast_to(jnp.reshape(val, (-1,)) if val.ndim else val, rows.shape)
+            value_of_row = np.arange(rows.size)
+        else:
+            row_values = jnp.reshape(val, (-1,))
         # an explicit gather: a slice would hand XLA the broadcast of a scalar value, which
         # it then reassociates differently from `set` (traces differing at ~1e-11 mV)
-        values[key] = _set_rows(values[key], rows, row_values, np.arange(rows.size), _gather)
+        values[key] = _set_rows(values[key], rows, row_values, value_of_row, _gather)
     return values
+
+
+def pstate_rows(item) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rows set by one parameter-state entry, and which value each row takes.
+
+    Two layouts are accepted: `data_set`'s, `indices` (k,) with `val` a scalar or (k,)
+    (returns `value_of_row` None: `val` is broadcast to the rows), and Jaxley's
+    `params_to_pstate` layout, `indices` (n_values, rows_per_value) padded with -1 and
+    `val` (n_values,) (or a scalar, or (rows_per_value,) for a single row of indices).
+
+    Returns:
+        rows: (m,) int64 row indices (padding dropped).
+        value_of_row: (m,) position in `val.reshape(-1)` of each row's value, or None.
+    """
+    indices = np.asarray(item["indices"])
+    if indices.ndim < 2:
+        return indices.reshape(-1).astype(np.int64), None
+    n_values, per_value = indices.shape[0], int(np.prod(indices.shape[1:]))
+    indices = indices.reshape(n_values, per_value).astype(np.int64)
+    size = int(np.size(item["val"]))
+    if size == n_values:
+        which = np.repeat(np.arange(n_values), per_value)
+    elif size == 1:
+        which = np.zeros(indices.size, np.int64)
+    elif n_values == 1 and size == per_value:
+        which = np.arange(per_value)
+    else:
+        raise ValueError(
+            f"Incompatible shapes for broadcasting: {item['key']!r} has {size} value(s) for "
+            f"indices of shape {indices.shape} (give one value per row of indices, one in "
+            "all, or one per index)."
+        )
+    flat = indices.reshape(-1)
+    keep = flat >= 0
+    return flat[keep], which[keep]
 
 
 def _gather(vals, rows: np.ndarray):

@@ -6,7 +6,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.simulator.params import apply_parameter_updates, check_params_structure, geometry
+from dendrax.simulator.params import (
+    apply_parameter_updates,
+    check_params_structure,
+    geometry,
+    pstate_rows,
+)
 from dendrax.simulator.step import (
     NA_PER_UM2_TO_UA_PER_CM2,
     axial_coefficients,
@@ -49,7 +54,7 @@ def effective_frustum(base, param_state) -> np.ndarray:
             frustum[t["rows"]] = False
     for item in param_state or []:
         if item["key"] in ("radius", "length"):
-            frustum[np.asarray(item["indices"]).reshape(-1)] = False
+            frustum[pstate_rows(item)[0]] = False
     return frustum
 
 
@@ -152,8 +157,10 @@ def static_geometry(module, structure: Structure, params, param_state, solver: s
             raw[t["key"]][t["rows"]] = values[t["param_of_row"]]
     for item in param_state or []:
         if item["key"] in raw:
-            rows = np.asarray(item["indices"]).reshape(-1)
+            rows, value_of_row = pstate_rows(item)
             value = np.asarray(item["val"], np.float64)
+            if value_of_row is not None:
+                value = value.reshape(-1)[value_of_row]
             raw[item["key"]][rows] = value.reshape(-1) if value.ndim else value
     with np.errstate(all="ignore"):  # bad geometry is reported by `initial_values`
         geom = geometry(raw, effective_frustum(module.base, param_state))
