@@ -341,6 +341,9 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         col = self._col(f"global_{what}_index")
         _, first = np.unique(col, return_index=True)
         for value in col[np.sort(first)]:
+            # Re-read the index column: the loop body may change the compartments of a
+            # unit already visited (Jaxley's d_lambda loop calls `branch.set_ncomp`).
+            col = self._col(f"global_{what}_index")
             mask = col == value
             yield self._view(
                 self._inds[mask], level=what, sharing=np.full(int(mask.sum()), value, np.int64)

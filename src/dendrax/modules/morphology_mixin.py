@@ -43,6 +43,57 @@ class MorphologyMixin:
     def initialize(self) -> None:
         """No-op kept for Jaxley compatibility (tables are rebuilt eagerly)."""
 
+    # ------------------------------------------------------------------ branch structure
+    # Jaxley's names for the branch tree. Branch indices are global (over all cells of
+    # the base module); a view reports the branches it contains.
+    def _branches_in_view(self) -> np.ndarray:
+        return np.unique(self._col("global_branch_index"))
+
+    @property
+    def total_nbranches(self) -> int:
+        """Number of branches in view (all cells together)."""
+        return int(self._branches_in_view().size)
+
+    @property
+    def nbranches_per_cell(self) -> list[int]:
+        """Branches per cell in view, in cell order."""
+        cell_of = self.base._branch_cell[self._branches_in_view()]
+        return [int(n) for n in np.unique(cell_of, return_counts=True)[1]]
+
+    @property
+    def cumsum_nbranches(self) -> np.ndarray:
+        """`[0, n_0, n_0 + n_1, ...]`: offsets of the cells' branches, shape `(n_cells + 1,)`."""
+        return np.concatenate([[0], np.cumsum(self.nbranches_per_cell)]).astype(np.int64)
+
+    @property
+    def comb_parents(self):
+        """Parent branch of every branch in view (global index; -1 for a cell's root).
+
+        A JAX int array of shape `(total_nbranches,)`, as Jaxley's `comb_parents`.
+        """
+        import jax.numpy as jnp
+
+        return jnp.asarray(self.base._branch_parents[self._branches_in_view()])
+
+    @property
+    def branch_edges(self):
+        """DataFrame of the parent -> child links between branches in view.
+
+        Columns `parent_branch_index`, `child_branch_index` (global indices), one row per
+        non-root branch, in child order.
+        """
+        import pandas as pd
+
+        branches = self._branches_in_view()
+        parents = self.base._branch_parents[branches]
+        child = parents >= 0
+        return pd.DataFrame(
+            {
+                "parent_branch_index": parents[child].astype(np.int64),
+                "child_branch_index": branches[child].astype(np.int64),
+            }
+        )
+
     # ------------------------------------------------------------------ coordinates
     def _cells_in_view(self) -> np.ndarray:
         return np.unique(self._col("global_cell_index"))
