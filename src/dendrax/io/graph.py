@@ -196,9 +196,14 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         raise NotImplementedError("to_graph(synapses=True) is not supported yet.")
     nodes = base._nodes
     n = int(base._ncomp_per_branch.sum())
+    # Stored positions (SWC reader, compute_compartment_centers) win; otherwise centers.
     centers = compartment_centers(base)
+    for d, key in enumerate("xyz"):
+        if key in base._nodes:
+            centers[:, d] = base._nodes[key]
     g = nx.DiGraph()
     g.graph.update(
+        ncomp=int(base._ncomp_per_branch.max()),
         channels=list(base._channels),
         groups=list(base._groups),
         xyzr=[np.array(x, copy=True) for x in base._xyzr],
@@ -288,9 +293,6 @@ def from_graph(
         "comp_index",
         "cell_index",
         "groups",
-        "x",
-        "y",
-        "z",
         "xyzr",
     }
     keys = []

@@ -82,9 +82,22 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         """The compartments in view as a pandas DataFrame (built on demand, a copy)."""
         import pandas as pd
 
+        from dendrax.modules.node_table import NodeTable
+
         inds = self._inds
         cols = {name: col[inds] for name, col in self.base._nodes.items()}
-        return pd.DataFrame(cols, index=pd.Index(inds))
+        if not all(k in cols for k in "xyz"):
+            # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
+            # them on demand unless `compute_compartment_centers` stored them.
+            from dendrax.morphology.layout import compartment_centers
+
+            self._ensure_xyz()
+            centers = compartment_centers(self.base)[inds]
+            for d, k in enumerate("xyz"):
+                cols.setdefault(k, centers[:, d])
+        table = NodeTable(cols, index=pd.Index(inds))
+        table._dendrax_view = self  # a plain `table[name] = values` writes back
+        return table
 
     @property
     def edges(self):
