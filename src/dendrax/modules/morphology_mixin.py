@@ -172,8 +172,13 @@ class MorphologyMixin:
         self._shift_cells(cells, target - first, update_nodes)
 
     def rotate(self, degrees: float, rotation_axis: str = "xy", update_nodes: bool = False) -> None:
-        """Rotate the cells in view by ``degrees`` (counter-clockwise) in the plane
-        ``rotation_axis`` ("xy", "xz" or "yz") about the mean of their traced points."""
+        """Rotate the cells in view *clockwise* by ``degrees`` about the origin, as Jaxley.
+
+        In the plane ``rotation_axis`` ("xy", "xz" or "yz", coordinates (a, b)) every traced
+        point becomes ``(a cos θ + b sin θ, -a sin θ + b cos θ)``: the rotation is about the
+        coordinate origin, not about the cells' own centre (move the cells afterwards to
+        place them). Only coordinates change, never the simulation.
+        """
         if rotation_axis not in _ROTATION_AXES:
             raise ValueError(
                 f"rotation_axis must be one of {sorted(_ROTATION_AXES)}; got {rotation_axis!r}."
@@ -181,14 +186,11 @@ class MorphologyMixin:
         self._ensure_xyz()
         i, j = _ROTATION_AXES[rotation_axis]
         t = np.deg2rad(degrees)
-        rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        clockwise = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
         base = self.base
-        branches = np.concatenate(self._branches_of_cells(self._cells_in_view()))
-        center = np.concatenate([base._xyzr[b][:, :3] for b in branches]).mean(axis=0)
-        for b in branches:
+        for b in np.concatenate(self._branches_of_cells(self._cells_in_view())):
             pts = np.array(base._xyzr[b], float)
-            plane = pts[:, [i, j]] - center[[i, j]]
-            pts[:, [i, j]] = plane @ rot.T + center[[i, j]]
+            pts[:, [i, j]] = pts[:, [i, j]] @ clockwise.T
             base._xyzr[b] = pts
         if update_nodes:
             self.compute_compartment_centers()

@@ -102,7 +102,9 @@ def path_centers(xyzr, ncomp) -> np.ndarray:
         xyz = pts[:, :3]
         cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
         at = (np.arange(n) + 0.5) / n * cum[-1]
-        out[off[b] : off[b + 1]] = np.column_stack([np.interp(at, cum, xyz[:, d]) for d in range(3)])
+        out[off[b] : off[b + 1]] = np.column_stack(
+            [np.interp(at, cum, xyz[:, d]) for d in range(3)]
+        )
     return out
 
 
