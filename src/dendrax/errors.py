@@ -15,3 +15,11 @@ class ModelError(ValueError, AssertionError):
     It is a ``ValueError`` (the idiomatic class for a bad argument) and an
     ``AssertionError`` (what Jaxley 0.14 raises for the same conditions).
     """
+
+
+class IndexOutOfViewError(ModelError, IndexError):
+    """A `cell/branch/comp` index that selects nothing in the current view.
+
+    An ``IndexError`` (the index is out of range), and through :class:`ModelError` a
+    ``ValueError`` (what Jaxley 0.14 raises: "Nothing in view").
+    """

@@ -8,6 +8,7 @@ import pytest
 
 import dendrax as jx
 from dendrax.channels import HH, Leak
+from dendrax.errors import IndexOutOfViewError
 from dendrax.simulator.structure import compile_structure
 
 
@@ -28,7 +29,10 @@ def test_table_layout_and_shapes():
     assert nodes["local_branch_index"].tolist() == [0, 0, 1, 1, 1, 2, 0, 0, 0, 0, 1, 1, 1, 1]
     assert nodes["local_comp_index"].tolist() == [0, 1, 0, 1, 2, 0, 0, 1, 2, 3, 0, 1, 2, 3]
     assert net.shape == (2, 5, 14)
-    assert net.cell(0).shape == (3, 6)
+    # A view keeps its base module's shape layout (Jaxley: net.cell(0).shape is 3-long).
+    assert net.cell(0).shape == (1, 3, 6)
+    assert net.cell(1).branch(0).shape == (1, 1, 4)
+    assert net.cell(0).branch(0).comp(1).shape == (1, 1, 1)
     assert net.cell(1).branch(1).nodes.index.tolist() == [10, 11, 12, 13]
 
 
@@ -38,13 +42,45 @@ def test_local_and_global_indexing():
     assert net.cell("all").branch(1).nodes.index.tolist() == [2, 3, 4, 10, 11, 12, 13]
     assert net.scope("global").branch(3).nodes.index.tolist() == [6, 7, 8, 9]
     assert net.scope("global").comp([5, 9]).nodes.index.tolist() == [5, 9]
-    # comp() directly on a cell counts compartments within the cell
-    assert net.cell(1).comp(5).nodes.index.tolist() == [11]
+    # comp() directly on a cell (or network) counts compartments within each branch (Jaxley)
+    assert net.cell(1).comp(1).nodes.index.tolist() == [7, 11]
+    assert net.comp(2).nodes.index.tolist() == [4, 8, 12]
     assert net[1, 0, 3].nodes.index.tolist() == [9]
     assert net.cell(0).branch(slice(1, 3)).nodes.index.tolist() == [2, 3, 4, 5]
     assert net.cell(0).branch(np.array([True, False, True])).nodes.index.tolist() == [0, 1, 5]
     assert net.cell(0).branch(range(2)).comp(0).nodes.index.tolist() == [0, 2]
     assert net.cell(0).branch([2, 0]).nodes.index.tolist() == [5, 0, 1]
+
+
+def test_local_scope_counts_within_the_view():
+    """Jaxley's local scope: `branch(i)` / `comp(i)` index the i-th branch (per cell) or
+    compartment (per branch) *in the view*, and a view's `.nodes` shows those local indices
+    (hand-computed on the network of `_net()`: cell 0 = branches 0..2 with 2, 3, 1
+    compartments, rows 0..5; cell 1 = branches 3, 4 with 4 compartments, rows 6..13)."""
+    net = _net()
+    sub = net.cell(0).branch([1, 2])
+    assert sub.branch(0).nodes.index.tolist() == [2, 3, 4]
+    assert sub.branch(1).nodes.index.tolist() == [5]
+    assert sub.nodes["local_branch_index"].tolist() == [0, 0, 0, 1]
+    comps = net.cell(1).branch(0).comp([1, 3])
+    assert comps.comp(1).nodes.index.tolist() == [9]
+    assert comps.nodes["local_comp_index"].tolist() == [0, 1]
+    assert comps.nodes["global_comp_index"].tolist() == [7, 9]
+    # groups are views too: the first branch of the group, not of the cell
+    net.cell(0).branch([1, 2]).add_to_group("dend")
+    assert net.dend.branch(0).comp(2).nodes.index.tolist() == [4]
+    # the base module keeps its own local indices
+    assert net.nodes["local_branch_index"].tolist()[6:] == [0] * 4 + [1] * 4
+    # an index some cells lack selects it where it exists (Jaxley), ...
+    assert net.cell("all").branch(2).nodes.index.tolist() == [5]
+    # ... one that selects nothing names the indices in view and the global scope
+    with pytest.raises(IndexOutOfViewError, match=r"0\.\.1.*scope"):
+        net.cell(1).branch(3)
+    assert issubclass(IndexOutOfViewError, IndexError)
+    assert issubclass(IndexOutOfViewError, ValueError)  # Jaxley raises ValueError here
+    assert net.cell(1).scope("global").branch(3).nodes.index.tolist() == [6, 7, 8, 9]
+    # a boolean mask asks for the index values where it is True
+    assert net.cell(1).comp(np.array([False, True])).nodes.index.tolist() == [7, 11]
 
 
 def test_loc_uses_jaxleys_binning():

@@ -15,7 +15,7 @@ from dendrax.modules.inputs import InputsMixin
 from dendrax.modules.morphology_mixin import MorphologyMixin
 from dendrax.modules.numerics import NumericsMixin
 from dendrax.modules.parameters import ParametersMixin
-from dendrax.modules.selection import resolve_index, unknown_name_error
+from dendrax.modules.selection import dense_rank_within, resolve_index, unknown_name_error
 from dendrax.modules.tables import INDEX_COLUMNS
 from dendrax.modules.trainables import TrainablesMixin
 
@@ -86,6 +86,10 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
         inds = self._inds
         cols = {name: col[inds] for name, col in self.base._nodes.items()}
+        if self is not self.base and inds.size:
+            # A view reports its own local indices (counted within the view), as Jaxley.
+            for what in ("branch", "comp"):
+                cols[f"local_{what}_index"] = self._view_local_index(what)
         if not all(k in cols for k in "xyz"):
             # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
             # them on demand unless `compute_compartment_centers` stored them.
@@ -150,12 +154,17 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
     @property
     def shape(self) -> tuple:
-        """Counts of (cells, branches, comps) in view, truncated to the module's level."""
+        """Counts of (cells, branches, comps) in view, truncated to the base module's level.
+
+        A view has the shape layout of its base module (Jaxley): `net.cell(0).shape` is
+        (1, n_branches, n_comps) and `cell.branch("all").shape` is (n_branches, n_comps).
+        """
         n_cells = np.unique(self._col("global_cell_index")).size
         n_branches = np.unique(self._col("global_branch_index")).size
         n_comps = self._inds.size
+        level = self.base._level
         full = {"network": (n_cells, n_branches, n_comps), "cell": (n_branches, n_comps)}
-        return full.get(self._level, (n_comps,) if self._level == "branch" else ())
+        return full.get(level, (n_comps,) if level == "branch" else ())
 
     def _col(self, name: str) -> np.ndarray:
         return self.base._nodes[name][self._inds]
@@ -199,22 +208,35 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         )
 
     def _local_values(self, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """Index values used by `cell/branch/comp` in the current scope, and unit keys."""
+        """Index values used by `cell/branch/comp` in the current scope, and unit keys.
+
+        Local scope (Jaxley's default) counts within the view: `branch(i)` is the i-th branch
+        in view of each cell, `comp(i)` the i-th compartment in view of each branch (also on
+        cells and networks). Cells keep their index in the base module. Global scope uses
+        the base module's global indices.
+        """
         cell = self._col("global_cell_index")
         if what == "cell":
             return cell, np.zeros_like(cell)
         if self._scope == "global":
             return self._col(f"global_{what}_index"), np.zeros_like(cell)
         if what == "branch":
-            return self._col("local_branch_index"), cell
-        if self._level in ("branch", "comp"):
-            return self._col("local_comp_index"), self._col("global_branch_index")
-        if self._level == "cell":
-            first = np.concatenate(
-                [[0], np.cumsum(np.bincount(self.base._nodes["global_cell_index"]))]
-            )
-            return self._col("global_comp_index") - first[cell], cell
-        return self._col("global_comp_index"), np.zeros_like(cell)
+            return self._view_local_index("branch"), cell
+        return self._view_local_index("comp"), self._col("global_branch_index")
+
+    def _view_local_index(self, what: str) -> np.ndarray:
+        """Local `what` ("branch" or "comp") index of each row in view, counted in the view.
+
+        Branches are counted within their cell and compartments within their branch, in
+        the order of their global index (Jaxley's local indices of a view). For a base module
+        these equal the stored `local_*_index` columns.
+        """
+        if self is self.base:
+            return self._col(f"local_{what}_index")
+        enclosing = "cell" if what == "branch" else "branch"
+        return dense_rank_within(
+            self._col(f"global_{what}_index"), self._col(f"global_{enclosing}_index")
+        )
 
     def _select_level(self, what: str, idx) -> View:
         values, units = self._local_values(what)
@@ -228,11 +250,11 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         return self._select_level("cell", idx)
 
     def branch(self, idx="all") -> View:
-        """Branches in view; local scope counts branches within each cell."""
+        """Branches in view; local scope counts the branches in view within each cell."""
         return self._select_level("branch", idx)
 
     def comp(self, idx="all") -> View:
-        """Compartments in view; local scope counts within the enclosing branch (or cell)."""
+        """Compartments in view; local scope counts within each branch in view."""
         return self._select_level("comp", idx)
 
     def loc(self, at) -> View:
