@@ -235,7 +235,19 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         kids = np.flatnonzero(base._branch_parents == b)
         if kids.size:
             end = np.asarray(base._xyzr[b])[-1] if b < len(base._xyzr) else np.full(4, np.nan)
-            g.add_node(bp, type="branchpoint", x=float(end[0]), y=float(end[1]), z=float(end[2]))
+            last = int(off[b + 1] - 1)  # the parent's distal compartment
+            # Jaxley's branchpoint attributes: zero length, the parent's radius and groups.
+            g.add_node(
+                bp,
+                type="branchpoint",
+                x=float(end[0]),
+                y=float(end[1]),
+                z=float(end[2]),
+                length=0.0,
+                radius=float(nodes["radius"][last]),
+                groups=list(g.nodes[last]["groups"]),
+                cell_index=int(nodes["global_cell_index"][last]),
+            )
             g.add_edge(int(off[b + 1] - 1), bp, type="branch_to_branchpoint")
             for k in kids:
                 g.add_edge(bp, int(off[k]), type="branchpoint_to_branch")
