@@ -160,3 +160,22 @@ def test_volume_plots_take_resolution_in_2d_and_3d(tmp_path):
     ax3 = cell.vis(type="morph", dims=[0, 1, 2], resolution=5)
     assert len(ax3.collections) >= 2
     plt.close(ax3.figure)
+
+
+def test_from_graph_of_trimmed_compartment_graph():
+    """Jaxley's trimming recipe: drop leaf compartments from a comp graph and rebuild; the
+    branchpoints carry length 0 and the parent's groups, and the kept branches keep their
+    lengths and tree (hand-set lengths 10, 20, 30, 40, 50 µm; branch 4 is removed)."""
+    from dendrax.io.graph import from_graph, to_graph
+
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 1), parents=[-1, 0, 0, 1, 1])
+    for b in range(5):
+        cell.branch(b).set("length", 10.0 * (b + 1))
+    cell.branch(1).add_to_group("dend")
+    g = to_graph(cell)
+    points = [v for v, a in g.nodes(data=True) if a["type"] == "branchpoint"]
+    assert all(g.nodes[v]["length"] == 0.0 for v in points)
+    assert any("dend" in g.nodes[v]["groups"] for v in points)  # branchpoint after branch 1
+    trimmed = from_graph(g.subgraph([v for v in g.nodes if v != 4]).copy())
+    np.testing.assert_allclose(trimmed.nodes["length"], [10.0, 20.0, 30.0, 40.0])
+    assert trimmed.base._branch_parents.tolist() == [-1, 0, 0, 1]

@@ -332,6 +332,13 @@ def from_graph(
         nodes[ch.name] = nodes[ch.name].astype(bool)
     xyzr = g.graph.get("xyzr") or [np.full((1, 4), np.nan) for _ in range(n_b)]
     frustum = g.graph.get("frustum")
+    if len(xyzr) != n_b:
+        # A subgraph (e.g. trimmed dendrites) keeps its parent graph's per-branch points:
+        # pick those of the branches still present (branch_index is the original index).
+        xyzr = [xyzr[int(b)] for b in uniq]
+    if frustum is not None and len(frustum) != len(comps):
+        # Per-compartment flags, indexed by the original compartment (node) number.
+        frustum = np.asarray(frustum, bool)[[int(v) for v, _ in comps]]
     cell = Cell.__new__(Cell)
     cell._init_base(nodes, parents, ncomp, np.zeros(n_b, np.int64))
     cell._channels, cell._groups = channels, groups
