@@ -47,8 +47,8 @@ def test_nodes_frame_writes_columns_back():
     with pytest.raises(ModelError, match="cannot be deleted"):
         cell.nodes.drop(columns=["radius"], inplace=True)
     view_frame = cell.branch(0).nodes
-    view_frame["x"] = 1.0  # a view's frame is a copy
-    assert "x" not in cell.nodes.columns
+    view_frame["my_label"] = 1.0  # a view's frame is a copy
+    assert "my_label" not in cell.nodes.columns
 
 
 def test_controlled_by_param_column_and_sharing():

@@ -140,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     cmd = [sys.executable, "-m", "pytest", "-p", "suite_plugin", "-q", "-p", "no:cacheprovider"]
     if args.workers not in ("0", ""):
         cmd += ["-n", args.workers]
-    cmd += ["tests"] + list(args.pytest_args)
+    # Without test ids, the whole suite; with them, only those (ids are relative to the
+    # suite root, e.g. tests/test_swc.py::test_swc_types).
+    cmd += list(args.pytest_args) or ["tests"]
     proc = subprocess.run(cmd, cwd=root, env=env)
     if not report.exists():
         print(f"jaxley-suite: pytest produced no report (exit code {proc.returncode})")

@@ -42,16 +42,25 @@ def test_move_and_move_to(swc_cell):
 
 @pytest.mark.parametrize("axis,dims", [("xy", (0, 1)), ("xz", (0, 2)), ("yz", (1, 2))])
 def test_rotate_matches_numpy(swc_cell, axis, dims):
+    """Jaxley's rotate: clockwise about the origin (a, b) -> (a cos + b sin, -a sin + b cos)."""
     before = _points(swc_cell)
     swc_cell.rotate(30.0, rotation_axis=axis)
     t = np.deg2rad(30.0)
-    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    center = before.mean(axis=0)
+    a, b = before[:, dims[0]], before[:, dims[1]]
     expected = before.copy()
-    expected[:, dims] = (before[:, dims] - center[list(dims)]) @ rot.T + center[list(dims)]
+    expected[:, dims[0]] = a * np.cos(t) + b * np.sin(t)
+    expected[:, dims[1]] = -a * np.sin(t) + b * np.cos(t)
     np.testing.assert_allclose(_points(swc_cell), expected, atol=1e-9)
     with pytest.raises(ValueError, match="rotation_axis"):
         swc_cell.rotate(1.0, rotation_axis="xx")
+
+
+def test_rotate_quarter_turn_is_clockwise():
+    """A point on +x goes to -y under a 90 degree turn (hand-computed), about the origin."""
+    pts = np.array([[10.0, 0, 0, 1], [20, 0, 0, 1]])
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 1), xyzr=[pts])
+    cell.rotate(90.0)
+    np.testing.assert_allclose(cell.xyzr[0][:, :3], [[0, -10, 0], [0, -20, 0]], atol=1e-12)
 
 
 def test_arrange_in_layers():

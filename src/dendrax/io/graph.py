@@ -1,7 +1,8 @@
 """The graph backend (networkx, optional): SWC graphs, compartment graphs and modules.
 
-* :func:`to_swc_graph`: SWC file -> ``nx.DiGraph`` of traced points (node attributes
-  ``id, type, x, y, z, r, p``; edge attribute ``l``, the distance in µm).
+* :func:`to_swc_graph`: SWC file -> ``nx.DiGraph`` of traced points, keyed by sample number
+  (node attributes as in Jaxley: ``id`` the SWC *type* id, ``x, y, z, r`` µm, ``p`` the
+  parent's sample number; edge attribute ``l``, the distance in µm).
 * :func:`build_compartment_graph`: SWC graph -> compartment graph (Jaxley's rules).
 * :func:`to_graph`: module -> compartment graph; :func:`from_graph`: the reverse.
 
@@ -23,6 +24,8 @@ import numpy as np
 
 __all__ = ["build_compartment_graph", "from_graph", "to_graph", "to_swc_graph"]
 
+_MIN_EDGE_LEN = 1e-5  # shortest SWC edge Jaxley keeps, so two points never coincide (µm)
+
 _INDEX = (
     "local_cell_index",
     "local_branch_index",
@@ -42,7 +45,13 @@ def _nx():
 
 
 def to_swc_graph(fname, num_lines: int | None = None):
-    """Read an SWC file (µm) into a directed graph of its points, parent -> child."""
+    """Read an SWC file (µm) into a directed graph of its points, parent -> child.
+
+    Nodes are the sample numbers; their attributes are Jaxley's: ``id`` (the SWC type id,
+    1 soma, 2 axon, 3 basal, 4 apical), ``x, y, z, r`` (µm) and ``p`` (parent sample number,
+    -1 for a root). Edges carry ``l``, the Euclidean distance (µm, at least 1e-5).
+    ``num_lines`` keeps only the first that many data lines.
+    """
     from dendrax.morphology.swc_parse import parse_swc
 
     nx = _nx()
@@ -59,8 +68,7 @@ def to_swc_graph(fname, num_lines: int | None = None):
         x, y, z = (float(c) for c in points.xyz[k])
         g.add_node(
             int(points.ids[k]),
-            id=int(points.ids[k]),
-            type=int(points.types[k]),
+            id=int(points.types[k]),
             x=x,
             y=y,
             z=z,
@@ -69,10 +77,69 @@ def to_swc_graph(fname, num_lines: int | None = None):
         )
     child = np.flatnonzero(points.parent_index >= 0)
     par = points.parent_index[child]
-    dist = np.linalg.norm(points.xyz[child] - points.xyz[par], axis=1)
-    for c, p, d in zip(child, par, dist, strict=True):
-        g.add_edge(int(points.ids[p]), int(points.ids[c]), l=float(d))
-    return g
+    for c, p in zip(child, par, strict=True):
+        g.add_edge(int(points.ids[p]), int(points.ids[c]))
+    return _add_missing_graph_attrs(g)
+
+
+def _add_missing_graph_attrs(graph):
+    """Fill in the SWC-graph attributes a hand-made graph lacks, in place; returns it.
+
+    Missing node attributes get Jaxley's defaults: ``id`` 0 (undefined type), ``x, y, z``
+    NaN (no coordinates), ``r`` 1 µm, ``p`` 0. Every edge gets ``l``, the Euclidean
+    distance of its end points (µm, at least 1e-5; twice the radius for a self loop), or
+    1 µm for every edge when the coordinates are unknown. So ``nx.Graph([(0, 1), (1, 2)])``
+    becomes a chain of 1 µm pieces that :func:`build_compartment_graph` accepts.
+    """
+    defaults = {"id": 0, "x": np.nan, "y": np.nan, "z": np.nan, "r": 1.0, "p": 0}
+    for _, attrs in graph.nodes(data=True):
+        for key, value in defaults.items():
+            attrs.setdefault(key, value)
+    unknown = False
+    for i, j, attrs in graph.edges(data=True):
+        a, b = graph.nodes[i], graph.nodes[j]
+        if i == j:
+            d = 2.0 * float(a["r"])
+        else:
+            d = float(np.sqrt(sum((float(a[k]) - float(b[k])) ** 2 for k in "xyz")))
+        unknown = unknown or np.isnan(d)
+        attrs["l"] = max(d, _MIN_EDGE_LEN)  # NaN for unknown coordinates, replaced below
+    if unknown:
+        for _, _, attrs in graph.edges(data=True):
+            attrs["l"] = 1.0
+    return graph
+
+
+def _parents_and_layout(swc_graph):
+    """Parent of every node (or None) and finite ``(x, y, z)`` for every node (µm).
+
+    A directed graph gives parents by its edges; an undirected one is traversed from
+    Jaxley's root (the lowest-numbered node of degree < 2). Nodes without coordinates
+    are placed at their parent's position shifted by the edge's ``l`` along x, so that
+    every edge keeps its length.
+    """
+    nx = _nx()
+    if swc_graph.is_directed():
+        parent = {v: next(iter(swc_graph.predecessors(v)), None) for v in swc_graph.nodes}
+        order = list(nx.topological_sort(swc_graph))
+    else:
+        root = min(v for v in swc_graph.nodes if swc_graph.degree(v) < 2)
+        parent = {root: None}
+        parent.update({v: u for u, v in nx.bfs_edges(swc_graph, root)})
+        order = [root] + [v for _, v in nx.bfs_edges(swc_graph, root)]
+    xyz = {}
+    for v in order:
+        a = swc_graph.nodes[v]
+        pos = np.array([float(a.get(k, np.nan)) for k in "xyz"])
+        if np.isnan(pos).any():
+            u = parent[v]
+            if u is None:
+                pos = np.zeros(3)
+            else:
+                step = float(swc_graph.edges[u, v].get("l", 1.0))
+                pos = xyz[u] + np.array([step, 0.0, 0.0])
+        xyz[v] = pos
+    return parent, xyz
 
 
 def build_compartment_graph(
@@ -91,12 +158,20 @@ def build_compartment_graph(
     """
     from dendrax.io.swc import read_swc
 
+    parent, xyz = _parents_and_layout(swc_graph)
+    # SWC sample numbers must be positive integers: number the nodes 1..n in their own order
+    # (sorted where they are comparable), which keeps Jaxley's lowest-id root rule.
+    try:
+        names = sorted(swc_graph.nodes)
+    except TypeError:
+        names = list(swc_graph.nodes)
+    number = {v: k + 1 for k, v in enumerate(names)}
     lines = []
-    for node, a in swc_graph.nodes(data=True):
-        parents = list(swc_graph.predecessors(node))
-        p = parents[0] if parents else -1
-        xyzr = " ".join(f"{a[k]:.17g}" for k in "xyzr")
-        lines.append(f"{node} {a.get('type', 0)} {xyzr} {p}")
+    for node in names:
+        a = swc_graph.nodes[node]
+        p = -1 if parent[node] is None else number[parent[node]]
+        coords = " ".join(f"{c:.17g}" for c in (*xyz[node], float(a.get("r", 1.0))))
+        lines.append(f"{number[node]} {int(a.get('id', 0))} {coords} {p}")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "graph.swc"
         path.write_text("\n".join(lines) + "\n")
@@ -121,9 +196,14 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         raise NotImplementedError("to_graph(synapses=True) is not supported yet.")
     nodes = base._nodes
     n = int(base._ncomp_per_branch.sum())
+    # Stored positions (SWC reader, compute_compartment_centers) win; otherwise centers.
     centers = compartment_centers(base)
+    for d, key in enumerate("xyz"):
+        if key in base._nodes:
+            centers[:, d] = base._nodes[key]
     g = nx.DiGraph()
     g.graph.update(
+        ncomp=int(base._ncomp_per_branch.max()),
         channels=list(base._channels),
         groups=list(base._groups),
         xyzr=[np.array(x, copy=True) for x in base._xyzr],
@@ -155,7 +235,19 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         kids = np.flatnonzero(base._branch_parents == b)
         if kids.size:
             end = np.asarray(base._xyzr[b])[-1] if b < len(base._xyzr) else np.full(4, np.nan)
-            g.add_node(bp, type="branchpoint", x=float(end[0]), y=float(end[1]), z=float(end[2]))
+            last = int(off[b + 1] - 1)  # the parent's distal compartment
+            # Jaxley's branchpoint attributes: zero length, the parent's radius and groups.
+            g.add_node(
+                bp,
+                type="branchpoint",
+                x=float(end[0]),
+                y=float(end[1]),
+                z=float(end[2]),
+                length=0.0,
+                radius=float(nodes["radius"][last]),
+                groups=list(g.nodes[last]["groups"]),
+                cell_index=int(nodes["global_cell_index"][last]),
+            )
             g.add_edge(int(off[b + 1] - 1), bp, type="branch_to_branchpoint")
             for k in kids:
                 g.add_edge(bp, int(off[k]), type="branchpoint_to_branch")
@@ -213,9 +305,6 @@ def from_graph(
         "comp_index",
         "cell_index",
         "groups",
-        "x",
-        "y",
-        "z",
         "xyzr",
     }
     keys = []
@@ -243,6 +332,13 @@ def from_graph(
         nodes[ch.name] = nodes[ch.name].astype(bool)
     xyzr = g.graph.get("xyzr") or [np.full((1, 4), np.nan) for _ in range(n_b)]
     frustum = g.graph.get("frustum")
+    if len(xyzr) != n_b:
+        # A subgraph (e.g. trimmed dendrites) keeps its parent graph's per-branch points:
+        # pick those of the branches still present (branch_index is the original index).
+        xyzr = [xyzr[int(b)] for b in uniq]
+    if frustum is not None and len(frustum) != len(comps):
+        # Per-compartment flags, indexed by the original compartment (node) number.
+        frustum = np.asarray(frustum, bool)[[int(v) for v, _ in comps]]
     cell = Cell.__new__(Cell)
     cell._init_base(nodes, parents, ncomp, np.zeros(n_b, np.int64))
     cell._channels, cell._groups = channels, groups

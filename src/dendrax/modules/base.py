@@ -112,6 +112,15 @@ class Module(
         if self is not self.base and inds.size:
             for what in ("branch", "comp"):
                 cols[f"local_{what}_index"] = self._view_local_index(what)
+        if not all(k in cols for k in "xyz"):
+            # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
+            # them on demand unless `compute_compartment_centers` stored them.
+            from dendrax.morphology.layout import compartment_centers
+
+            self._ensure_xyz()
+            centers = compartment_centers(self.base)[inds]
+            for d, k in enumerate("xyz"):
+                cols.setdefault(k, centers[:, d])
         cols["controlled_by_param"] = self._sharing
         return node_frame(cols, inds, self if self is self.base else None)
 

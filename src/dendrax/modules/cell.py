@@ -90,6 +90,13 @@ class Cell(Module):
             "resistive_load_out",
         ):
             nodes[name] = np.asarray(getattr(morph, name), dtype=float).copy()
+        from dendrax.morphology.layout import path_centers
+
+        # Jaxley's reader stores compartment positions at path fraction (k + 1/2)/n; as
+        # ordinary columns they are averaged by `set_ncomp` like every other column.
+        centers = path_centers(morph.xyzr, morph.ncomp_per_branch)
+        for d, key in enumerate("xyz"):
+            nodes[key] = centers[:, d]
         cell._init_base(nodes, parents, morph.ncomp_per_branch, np.zeros(len(parents), np.int64))
         cell._frustum[:] = True
         cell._xyzr = [np.asarray(x, float) for x in morph.xyzr]

@@ -43,6 +43,57 @@ class MorphologyMixin:
     def initialize(self) -> None:
         """No-op kept for Jaxley compatibility (tables are rebuilt eagerly)."""
 
+    # ------------------------------------------------------------------ branch structure
+    # Jaxley's names for the branch tree. Branch indices are global (over all cells of
+    # the base module); a view reports the branches it contains.
+    def _branches_in_view(self) -> np.ndarray:
+        return np.unique(self._col("global_branch_index"))
+
+    @property
+    def total_nbranches(self) -> int:
+        """Number of branches in view (all cells together)."""
+        return int(self._branches_in_view().size)
+
+    @property
+    def nbranches_per_cell(self) -> list[int]:
+        """Branches per cell in view, in cell order."""
+        cell_of = self.base._branch_cell[self._branches_in_view()]
+        return [int(n) for n in np.unique(cell_of, return_counts=True)[1]]
+
+    @property
+    def cumsum_nbranches(self) -> np.ndarray:
+        """`[0, n_0, n_0 + n_1, ...]`: offsets of the cells' branches, shape `(n_cells + 1,)`."""
+        return np.concatenate([[0], np.cumsum(self.nbranches_per_cell)]).astype(np.int64)
+
+    @property
+    def comb_parents(self):
+        """Parent branch of every branch in view (global index; -1 for a cell's root).
+
+        A JAX int array of shape `(total_nbranches,)`, as Jaxley's `comb_parents`.
+        """
+        import jax.numpy as jnp
+
+        return jnp.asarray(self.base._branch_parents[self._branches_in_view()])
+
+    @property
+    def branch_edges(self):
+        """DataFrame of the parent -> child links between branches in view.
+
+        Columns `parent_branch_index`, `child_branch_index` (global indices), one row per
+        non-root branch, in child order.
+        """
+        import pandas as pd
+
+        branches = self._branches_in_view()
+        parents = self.base._branch_parents[branches]
+        child = parents >= 0
+        return pd.DataFrame(
+            {
+                "parent_branch_index": parents[child].astype(np.int64),
+                "child_branch_index": branches[child].astype(np.int64),
+            }
+        )
+
     # ------------------------------------------------------------------ coordinates
     def _cells_in_view(self) -> np.ndarray:
         return np.unique(self._col("global_cell_index"))
@@ -121,8 +172,13 @@ class MorphologyMixin:
         self._shift_cells(cells, target - first, update_nodes)
 
     def rotate(self, degrees: float, rotation_axis: str = "xy", update_nodes: bool = False) -> None:
-        """Rotate the cells in view by ``degrees`` (counter-clockwise) in the plane
-        ``rotation_axis`` ("xy", "xz" or "yz") about the mean of their traced points."""
+        """Rotate the cells in view *clockwise* by ``degrees`` about the origin, as Jaxley.
+
+        In the plane ``rotation_axis`` ("xy", "xz" or "yz", coordinates (a, b)) every traced
+        point becomes ``(a cos θ + b sin θ, -a sin θ + b cos θ)``: the rotation is about the
+        coordinate origin, not about the cells' own centre (move the cells afterwards to
+        place them). Only coordinates change, never the simulation.
+        """
         if rotation_axis not in _ROTATION_AXES:
             raise ValueError(
                 f"rotation_axis must be one of {sorted(_ROTATION_AXES)}; got {rotation_axis!r}."
@@ -130,14 +186,11 @@ class MorphologyMixin:
         self._ensure_xyz()
         i, j = _ROTATION_AXES[rotation_axis]
         t = np.deg2rad(degrees)
-        rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+        clockwise = np.array([[np.cos(t), np.sin(t)], [-np.sin(t), np.cos(t)]])
         base = self.base
-        branches = np.concatenate(self._branches_of_cells(self._cells_in_view()))
-        center = np.concatenate([base._xyzr[b][:, :3] for b in branches]).mean(axis=0)
-        for b in branches:
+        for b in np.concatenate(self._branches_of_cells(self._cells_in_view())):
             pts = np.array(base._xyzr[b], float)
-            plane = pts[:, [i, j]] - center[[i, j]]
-            pts[:, [i, j]] = plane @ rot.T + center[[i, j]]
+            pts[:, [i, j]] = pts[:, [i, j]] @ clockwise.T
             base._xyzr[b] = pts
         if update_nodes:
             self.compute_compartment_centers()

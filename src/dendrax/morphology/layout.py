@@ -10,6 +10,7 @@ import numpy as np
 
 __all__ = [
     "compartment_centers",
+    "path_centers",
     "compute_xyz",
     "distance_direct",
     "distance_pathwise",
@@ -57,8 +58,14 @@ def compute_xyz(base, branch_indices=None) -> None:
 
 
 def compartment_centers(base) -> np.ndarray:
-    """(n_comps, 3) centers of all compartments: points at path fraction (k + 0.5)/ncomp of
-    each branch's traced polyline (NaN where a branch has no traced points)."""
+    """(n_comps, 3) centers of all compartments (µm), Jaxley's rule.
+
+    Branch ``b`` with ``n`` compartments is cut at path fractions ``k/n`` (k = 0..n) of its
+    traced polyline; the center of compartment k is the midpoint of its two end points
+    (not the point at path fraction (k + 1/2)/n: on a bent polyline the two differ). A
+    branch of one point or zero length puts all centers at its first point; branches
+    without traced points give NaN.
+    """
     ncomp = base._ncomp_per_branch
     out = np.full((int(ncomp.sum()), 3), np.nan)
     off = np.concatenate([[0], np.cumsum(ncomp)])
@@ -68,12 +75,35 @@ def compartment_centers(base) -> np.ndarray:
             continue
         xyz = np.asarray(pts, float)[:, :3]
         cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
-        frac = (np.arange(n) + 0.5) / n
         if cum[-1] <= 0:
             out[off[b] : off[b + 1]] = xyz[0]
             continue
+        ends = np.linspace(0.0, cum[-1], n + 1)
+        end_xyz = np.column_stack([np.interp(ends, cum, xyz[:, d]) for d in range(3)])
+        out[off[b] : off[b + 1]] = 0.5 * (end_xyz[:-1] + end_xyz[1:])
+    return out
+
+
+def path_centers(xyzr, ncomp) -> np.ndarray:
+    """(sum(ncomp), 3) points at path fraction (k + 1/2)/n of each traced polyline (µm).
+
+    This is where Jaxley's SWC reader places compartments (``nodes`` x, y, z of a cell
+    read from SWC); :func:`compartment_centers` (the midpoint of a compartment's end
+    points) is what ``compute_compartment_centers`` writes. ``xyzr``: one (n_points, 4)
+    array per branch; ``ncomp``: compartments per branch. NaN for untraced branches.
+    """
+    ncomp = np.asarray(ncomp, np.int64)
+    out = np.full((int(ncomp.sum()), 3), np.nan)
+    off = np.concatenate([[0], np.cumsum(ncomp)])
+    for b, n in enumerate(ncomp):
+        pts = np.asarray(xyzr[b], float)
+        if not np.all(np.isfinite(pts)):
+            continue
+        xyz = pts[:, :3]
+        cum = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(xyz, axis=0), axis=1))])
+        at = (np.arange(n) + 0.5) / n * cum[-1]
         out[off[b] : off[b + 1]] = np.column_stack(
-            [np.interp(frac * cum[-1], cum, xyz[:, d]) for d in range(3)]
+            [np.interp(at, cum, xyz[:, d]) for d in range(3)]
         )
     return out
 

@@ -1,29 +1,45 @@
-"""Geometry of cylindrical compartments (`jaxley.utils.morph_attributes` names).
+"""Geometry of cylindrical compartments (Jaxley's `jaxley.utils.morph_attributes` names).
 
-Lengths and radii in µm; areas in µm², volumes in µm³, resistive loads in 1/µm (multiply
-by the axial resistivity to get a resistance).
+A compartment built from a length and a radius (not from traced SWC points) is a cylinder.
+The functions take lengths and radii in µm, broadcast like numpy/JAX arrays (shape `(M,)`
+for `M` compartments, or scalars), and work on traced JAX values as well. Traced (frustum)
+geometry lives in `dendrax.morphology.geometry`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import jax.numpy as jnp
 
-__all__ = ["cylinder_area", "cylinder_volume", "cylinder_resistive_load"]
+from dendrax.morphology.geometry import (
+    frustum_lateral_area,
+    frustum_resistive_load,
+    frustum_volume,
+)
+
+__all__ = [
+    "cylinder_area",
+    "cylinder_volume",
+    "cylinder_resistive_load",
+    "frustum_lateral_area",
+    "frustum_volume",
+    "frustum_resistive_load",
+]
 
 
 def cylinder_area(length, radius):
-    """Lateral membrane area 2 π r L of cylinders (µm²); no end caps."""
-    return 2.0 * np.pi * np.asarray(radius) * np.asarray(length)
+    """Lateral membrane area `2 π r L` of cylinders (µm²)."""
+    return 2.0 * jnp.pi * radius * length
 
 
 def cylinder_volume(length, radius):
-    """Volume π r² L of cylinders (µm³)."""
-    return np.pi * np.asarray(radius) ** 2 * np.asarray(length)
+    """Volume `π r² L` of cylinders (µm³)."""
+    return jnp.pi * radius**2 * length
 
 
 def cylinder_resistive_load(length, radius):
-    """Axial resistive load L / (π r²) of cylinders (1/µm).
+    """Resistive load `∫ dl / (π r²) = L / (π r²)` of cylinders (1/µm).
 
-    A compartment's `resistive_load_in` / `_out` is this for half its length.
+    Multiplied by the axial resistivity (Ω cm) it gives the axial resistance of the piece
+    (up to the µm -> cm factor), which is how compartment couplings are formed.
     """
-    return np.asarray(length) / (np.pi * np.asarray(radius) ** 2)
+    return length / (jnp.pi * radius**2)

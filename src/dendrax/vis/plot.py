@@ -73,47 +73,111 @@ def _patches(ax, polys, color, kwargs):
     return ax
 
 
+def _circle(center, radius, resolution):
+    """Polygon (resolution, 2) of a circle in the plotting plane."""
+    t = np.linspace(0, 2 * np.pi, max(int(resolution), 3), endpoint=False)
+    return np.column_stack([center[0] + radius * np.cos(t), center[1] + radius * np.sin(t)])
+
+
+def _frustum_surface(p0, p1, r0, r1, resolution):
+    """(3, 2, resolution) mesh of the lateral surface of a frustum from p0 to p1 (µm)."""
+    p0, p1 = np.asarray(p0, float), np.asarray(p1, float)
+    axis = p1 - p0
+    norm = np.linalg.norm(axis)
+    axis = axis / norm if norm > 0 else np.array([1.0, 0.0, 0.0])
+    # Two unit vectors orthogonal to the axis span the circular cross-sections.
+    helper = np.array([1.0, 0.0, 0.0]) if abs(axis[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    u = np.cross(axis, helper)
+    u /= np.linalg.norm(u)
+    v = np.cross(axis, u)
+    t = np.linspace(0, 2 * np.pi, max(int(resolution), 3))
+    ring = np.cos(t)[:, None] * u + np.sin(t)[:, None] * v  # (resolution, 3)
+    start = p0 + r0 * ring
+    stop = p1 + r1 * ring
+    return np.stack([start, stop], axis=0).transpose(2, 0, 1)
+
+
+def _surfaces(ax, meshes, color, dims, kwargs):
+    """Draw (3, 2, res) meshes with `plot_surface` on a 3-D axes, coordinates `dims`."""
+    kwargs = dict(kwargs)
+    kwargs.pop("edgecolor", None)
+    for mesh in meshes:
+        ax.plot_surface(*[mesh[d] for d in dims], color=color, **kwargs)
+    return ax
+
+
+def _sphere_surface(center, radius, resolution):
+    """(3, res, res) mesh of a sphere (µm)."""
+    res = max(int(resolution), 3)
+    phi, theta = np.meshgrid(np.linspace(0, np.pi, res), np.linspace(0, 2 * np.pi, res))
+    return np.stack(
+        [
+            center[0] + radius * np.sin(phi) * np.cos(theta),
+            center[1] + radius * np.sin(phi) * np.sin(theta),
+            center[2] + radius * np.cos(phi),
+        ]
+    )
+
+
 def plot_compartments(
-    centers, directions, lengths, radii, ax=None, color="k", dims=(0, 1), **kwargs
+    centers,
+    directions,
+    lengths,
+    radii,
+    ax=None,
+    color="k",
+    dims=(0, 1),
+    resolution: int = 12,
+    **kwargs,
 ):
-    """Each compartment as a cylinder (a rectangle in projection) of its true length.
+    """Each compartment as a cylinder of its true length and radius.
+
+    In 2-D (two ``dims``) a cylinder is drawn as its projected outline (a rectangle); in
+    3-D as a surface with ``resolution`` points around its circumference.
 
     Args:
         centers: (n, 3) compartment centers (µm). directions: (n, 3) unit axis vectors.
         lengths, radii: (n,) µm.
+        resolution: points around a cylinder's circumference (3-D; at least 3).
     """
     dims = _check_dims(dims)
-    if len(dims) != 2:
-        raise ValueError("type='comp' plots in 2-D only (two dims).")
     ax = _axes(ax, dims)
     half = 0.5 * np.asarray(lengths)[:, None] * np.asarray(directions)
-    polys = [
-        _outline(c - h, c + h, r, r, dims) for c, h, r in zip(centers, half, radii, strict=True)
-    ]
+    ends = [(c - h, c + h, r) for c, h, r in zip(centers, half, radii, strict=True)]
+    if len(dims) == 3:
+        meshes = [_frustum_surface(a, b, r, r, resolution) for a, b, r in ends]
+        return _surfaces(ax, meshes, color, dims, kwargs)
+    polys = [_outline(a, b, r, r, dims) for a, b, r in ends]
     return _patches(ax, polys, color, kwargs)
 
 
-def plot_morph(xyzr, ax=None, color="k", dims=(0, 1), **kwargs):
-    """The traced shape: one frustum (trapezoid in projection) per traced segment."""
+def plot_morph(xyzr, ax=None, color="k", dims=(0, 1), resolution: int = 24, **kwargs):
+    """The traced shape: one frustum per traced segment, a sphere for a one-point branch.
+
+    In 2-D frusta are trapezoids (projected outlines) and spheres circles of
+    ``resolution`` points; in 3-D both are surfaces with ``resolution`` points around.
+    """
     dims = _check_dims(dims)
-    if len(dims) != 2:
-        raise ValueError("type='morph' plots in 2-D only (two dims).")
     ax = _axes(ax, dims)
-    kwargs.pop("resolution", None)
-    polys = []
+    polys, meshes = [], []
     for pts in xyzr:
         pts = np.asarray(pts, float)
         if not np.isfinite(pts).all():
             continue
         if len(pts) == 1 or np.allclose(pts[:, :3], pts[0, :3]):  # a sphere
-            t = np.linspace(0, 2 * np.pi, 24)
-            c = pts[0, list(dims)]
-            polys.append(
-                np.column_stack([c[0] + pts[0, 3] * np.cos(t), c[1] + pts[0, 3] * np.sin(t)])
-            )
+            if len(dims) == 3:
+                meshes.append(_sphere_surface(pts[0, :3], pts[0, 3], resolution))
+            else:
+                polys.append(_circle(pts[0, list(dims)], pts[0, 3], resolution))
             continue
         for k in range(len(pts) - 1):
-            polys.append(_outline(pts[k, :3], pts[k + 1, :3], pts[k, 3], pts[k + 1, 3], dims))
+            a, b, r0, r1 = pts[k, :3], pts[k + 1, :3], pts[k, 3], pts[k + 1, 3]
+            if len(dims) == 3:
+                meshes.append(_frustum_surface(a, b, r0, r1, resolution))
+            else:
+                polys.append(_outline(a, b, r0, r1, dims))
+    if len(dims) == 3:
+        return _surfaces(ax, meshes, color, dims, kwargs)
     return _patches(ax, polys, color, kwargs)
 
 
