@@ -3,12 +3,12 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test jaxley-suite bench compat lint clean
+.PHONY: demo test jaxley-suite docs docs-full bench compat lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e ".[test,plot,train,dev]"
+	$(PIP) install --quiet -e ".[test,plot,train,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -52,6 +52,16 @@ bench: $(BENCH_STAMP)
 
 compat: $(BENCH_STAMP)
 	$(BENCH_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/compat
+
+# The documentation site (MkDocs + mkdocstrings) into build/site, warnings as errors;
+# docs-full also runs every example for its figure (minutes).
+docs: $(STAMP)
+	$(PY) docs/gen_examples.py
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-full: $(STAMP)
+	$(PY) docs/gen_examples.py --run
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench examples

@@ -205,12 +205,14 @@ def read_current_clamp(
         delta_t: time step (ms) to resample to; default: the file's sampling step.
             The stimulus is held between samples (it is a command), the voltage is
             interpolated linearly.
-        t_start, t_stop: window (ms from the series' start) to keep; ``t_stop`` None
-            keeps to the end.
+        t_start: start of the window to keep (ms from the series' start).
+        t_stop: end of the window (ms); None keeps to the end.
 
     Raises:
-        FileNotFoundError, ImportError (no pynwb), NWBError: no sweeps, unknown sweep,
-        units not convertible to mV / nA, missing stimulus, non-uniform sampling, bad window.
+        FileNotFoundError: no such file.
+        ImportError: pynwb is not installed.
+        NWBError: no sweeps, unknown sweep, units not convertible to mV / nA, missing
+            stimulus, non-uniform sampling, bad window.
     """
     path = Path(path)
     io, nwbfile = _open(path)

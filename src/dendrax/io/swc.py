@@ -34,7 +34,9 @@ def read_morphology_arrays(
             the tree holding the traversal root is used. If False, raise ``SWCError``.
 
     Raises:
-        FileNotFoundError, SWCError (file and line named), ValueError for bad arguments.
+        FileNotFoundError: no such file.
+        SWCError: the file is not valid SWC (the message names file and line).
+        ValueError: bad arguments.
     """
     points = parse_swc(
         fname,

@@ -126,8 +126,9 @@ def bounds_cost(params: PyTree, lower: PyTree, upper: PyTree) -> jax.Array:
 
     Args:
         params: parameter pytree.
-        lower, upper: trees with the same structure as ``params`` (see :func:`make_bounds`),
+        lower: tree with the same structure as ``params`` (see :func:`make_bounds`),
             leaves broadcastable to the parameters' shapes.
+        upper: as ``lower``, the upper bounds.
 
     Raises:
         ValueError: if a bounds tree does not match the structure of ``params``.
