@@ -103,8 +103,16 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
 
     @property
     def channels(self):
-        """Channels inserted anywhere in the base module."""
-        return list(self.base._channels)
+        """Channels inserted in at least one compartment in view (all of them for a module)."""
+        if self is self.base:
+            return list(self.base._channels)
+        nodes, inds = self.base._nodes, self._inds
+        return [c for c in self.base._channels if nodes[c.name][inds].any()]
+
+    @property
+    def membrane_current_names(self) -> list:
+        """`current_name` of every channel in `channels` (e.g. `["i_Na", "i_K"]`)."""
+        return [c.current_name for c in self.channels if c.current_name]
 
     @property
     def synapses(self):
