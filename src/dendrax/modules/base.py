@@ -11,6 +11,7 @@ import copy as _copy
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.modules.inputs import InputsMixin
 from dendrax.modules.morphology_mixin import MorphologyMixin
 from dendrax.modules.numerics import NumericsMixin
@@ -53,6 +54,16 @@ class Module(ParametersMixin, InputsMixin, TrainablesMixin, MorphologyMixin, Num
         self._scope = "local"
         self._edge_inds = np.zeros(0, dtype=np.int64)
         for part in parts:
+            # Diffusion couples compartments of a whole module; a part's diffusion would be
+            # silently lost (or leak into its new neighbours), so it must be set afterwards.
+            diffused = part.base.__dict__.get("_diffused_states", [])
+            if diffused:
+                raise ModelError(
+                    f"A {type(part.base).__name__} that is assembled into a "
+                    f"{type(self).__name__} diffuses {diffused}. Build the "
+                    f"{type(self).__name__} from modules without diffusion and call "
+                    f"`.diffuse(...)` on the {type(self).__name__} instead."
+                )
             for channel in part.base._channels:
                 if channel.name not in self._channel_names():
                     self._channels.append(channel)
