@@ -1,6 +1,12 @@
 """dendrax: a differentiable simulator of biophysical neurons on JAX (Jaxley-compatible API)."""
 
 from dendrax import channels, nn, optimize, pumps, solver_gate, synapses, training
+
+# Loading the submodule binds `dendrax.__version__` to the module; this import rebinds the
+# name to the string, as Jaxley does. Later imports find the submodule in sys.modules and
+# leave the string in place, so both `jx.__version__` and `from dendrax.__version__ import
+# __version__` work.
+from dendrax.__version__ import __version__ as __version__
 from dendrax.connect import (  # `jx.connect` is the function, as in Jaxley
     connect,
     connectivity_matrix_connect,
@@ -13,8 +19,6 @@ from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
 from dendrax.optimize import ParamTransform
 from dendrax.stimulus import datapoint_to_step_currents, step_current
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Compartment",

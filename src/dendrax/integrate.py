@@ -239,6 +239,11 @@ def integrate(
     delay_plan = _delay_plan(module, structure, delta_t)
     shared_drive = presynaptic_sharing(module.base, structure, param_state, delay_plan)
     if params is not None:  # None: the tables' values are used, as in Jaxley
+        if not module.base._trainables and isinstance(params, (list, tuple)) and params:
+            # Jaxley's idiom `integrate(m, params=[{}])` sets nothing; without trainables a
+            # list of empty dicts carries no values, so it is the same as `[]`.
+            if all(isinstance(e, dict) and not e for e in params):
+                params = []
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
     uniform = uniform_parameters(module.base, structure, param_state)

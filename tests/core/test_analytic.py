@@ -77,3 +77,20 @@ def test_rc_compartment_charging():
     t = np.arange(v.size) * dt
     expected = -70.0 + amp * 1e-9 * r * 1e3 * (1 - np.exp(-t / tau))
     assert np.max(np.abs(v - expected)) < 1e-3 * np.max(np.abs(expected + 70.0))
+
+
+def test_params_of_empty_dicts_without_trainables_match_backward_euler():
+    """Jaxley's `integrate(module, params=[{}])` on a module without trainables sets nothing:
+    the leak compartment follows the backward-Euler recursion (numpy reference)."""
+    from .leaky_reference import backward_euler_leak
+
+    comp = jx.Compartment()
+    comp.insert(Leak())
+    comp.set("v", -40.0)
+    comp.record("v", verbose=False)
+    v = np.asarray(jx.integrate(comp, params=[{}], t_max=2.0))[0]
+    np.testing.assert_allclose(
+        v, backward_euler_leak(-40.0, 1e-4, -70.0, v.size - 1, 0.025), rtol=0, atol=1e-10
+    )
+    with pytest.raises(ValueError, match="params has 1 entries"):
+        jx.integrate(comp, params=[{"Leak_gLeak": np.array([1e-4])}], t_max=2.0)

@@ -144,3 +144,20 @@ def test_l2_norm():
     assert float(l2_norm([])) == 0.0
     g = jax.jit(jax.grad(l2_norm))({"x": jnp.array([3.0, 4.0])})
     np.testing.assert_allclose(g["x"], [0.6, 0.8], rtol=1e-14)
+
+
+def test_type_optimizer_is_public_in_dendrax_optimize():
+    """As Jaxley (`from jaxley.optimize import TypeOptimizer`); a positional argument list per
+    type (`lambda a: optax.sgd(a[0], momentum=a[1])`) gives each type its own SGD step,
+    checked against the hand-computed first step `p - lr * g` (momentum has no history yet)."""
+    import dendrax.optimize as opt_pkg
+
+    assert opt_pkg.TypeOptimizer is TypeOptimizer
+    params = [{"HH_gNa": jnp.array([0.12])}, {"radius": jnp.array([1.0, 2.0])}]
+    grads = [{"HH_gNa": jnp.array([2.0])}, {"radius": jnp.array([0.5, -1.0])}]
+    lrs = {"HH_gNa": [0.01, 0.1], "radius": [1.0, 0.2]}
+    opt = opt_pkg.TypeOptimizer(lambda a: optax.sgd(a[0], momentum=a[1]), lrs, params)
+    updates, _ = opt.update(grads, opt.init(params))
+    new = optax.apply_updates(params, updates)
+    np.testing.assert_allclose(new[0]["HH_gNa"], [0.12 - 0.01 * 2.0], rtol=1e-15)
+    np.testing.assert_allclose(new[1]["radius"], [1.0 - 0.5, 2.0 + 1.0], rtol=1e-15)

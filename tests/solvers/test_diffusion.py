@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import dendrax as jx
+from dendrax.errors import ModelError
 from dendrax.pumps import CaNernstReversal, CaPump
 
 DT = 0.025
@@ -149,3 +150,38 @@ def test_gradient_with_respect_to_the_diffusion_coefficient():
     ) / (2 * eps)
     assert grad < 0  # faster diffusion drains the high end sooner
     np.testing.assert_allclose(grad, fd, rtol=1e-5)
+
+
+def test_ion_diffuses_into_compartments_without_its_mechanism():
+    """As Jaxley: `diffuse` gives compartments where no mechanism declares the state the mean of
+    its values, so the ion spreads there; without sources the amount sum(c * volume) is
+    conserved (the reference) and nothing is NaN."""
+    cell = jx.Cell(cable(4), parents=[-1, 0])
+    cell.branch(1).insert(CaNernstReversal())
+    c1 = np.array([1e-4, 2e-4, 3e-4, 6e-4])
+    cell.branch(1).set("CaCon_i", c1)
+    cell.diffuse("CaCon_i")
+    cell.set("axial_diffusion_CaCon_i", 50.0)
+    c0 = np.asarray(cell.nodes["CaCon_i"])
+    np.testing.assert_array_equal(c0, np.concatenate([np.full(4, c1.mean()), c1]))
+    cell.record("CaCon_i", verbose=False)
+    c = np.asarray(jx.integrate(cell, t_max=2.0))
+    assert np.all(np.isfinite(c))
+    volume = np.asarray(cell.nodes["volume"])
+    np.testing.assert_allclose(c.T @ volume, np.sum(c0 * volume), rtol=1e-12)
+    # The root branch's distal compartment loses ion to its lower neighbour (1e-4 mM).
+    assert c[3, -1] < c1.mean()
+
+
+def test_diffusion_guards_are_assertion_errors_too():
+    """Jaxley asserts; dendrax raises ModelError (ValueError and AssertionError)."""
+    cell = jx.Cell(cable(2), parents=[-1, 0])
+    cell.insert(CaNernstReversal())
+    with pytest.raises(ModelError, match="whole module"):
+        cell.branch(0).diffuse("CaCon_i")
+    net = jx.Network([cell, cell])
+    with pytest.raises(AssertionError, match="whole module"):
+        net.cell(0).diffuse("CaCon_i")
+    cell.diffuse("CaCon_i")
+    with pytest.raises(ModelError, match=r"diffuses \['CaCon_i'\].*call `.diffuse\(...\)`"):
+        jx.Network([cell, cell])

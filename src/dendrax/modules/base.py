@@ -67,6 +67,16 @@ class Module(
         self._scope = "local"
         self._edge_inds = np.zeros(0, dtype=np.int64)
         for part in parts:
+            # Diffusion couples compartments of a whole module; a part's diffusion would be
+            # silently lost (or leak into its new neighbours), so it must be set afterwards.
+            diffused = part.base.__dict__.get("_diffused_states", [])
+            if diffused:
+                raise ModelError(
+                    f"A {type(part.base).__name__} that is assembled into a "
+                    f"{type(self).__name__} diffuses {diffused}. Build the "
+                    f"{type(self).__name__} from modules without diffusion and call "
+                    f"`.diffuse(...)` on the {type(self).__name__} instead."
+                )
             for channel in part.base._channels:
                 if channel.name not in self._channel_names():
                     self._channels.append(channel)
@@ -187,8 +197,16 @@ class Module(
 
     @property
     def channels(self):
-        """Channels inserted anywhere in the base module."""
-        return list(self.base._channels)
+        """Channels inserted in at least one compartment in view (all of them for a module)."""
+        if self is self.base:
+            return list(self.base._channels)
+        nodes, inds = self.base._nodes, self._inds
+        return [c for c in self.base._channels if nodes[c.name][inds].any()]
+
+    @property
+    def membrane_current_names(self) -> list:
+        """`current_name` of every channel in `channels` (e.g. `["i_Na", "i_K"]`)."""
+        return [c.current_name for c in self.channels if c.current_name]
 
     @property
     def synapses(self):

@@ -31,10 +31,11 @@ class MorphologyMixin:
         (radius clamped at ``min_radius`` µm). ``initialize`` is accepted for Jaxley
         compatibility (tables are always consistent).
         """
+        from dendrax.errors import ModelError
         from dendrax.morphology.editing import set_branch_ncomp
 
         if self is self.base and self._level == "cell" and len(self._ncomp_per_branch) > 1:
-            raise ValueError(
+            raise ModelError(
                 "set_ncomp on a whole multi-branch Cell is not allowed; "
                 "use cell.branch(i).set_ncomp(n)."
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from dendrax.channels.channel import call_convention
+from dendrax.errors import ModelError
 
 __all__ = ["NumericsMixin"]
 
@@ -26,7 +27,7 @@ class NumericsMixin:
     # ------------------------------------------------------------------ diffusion
     def _require_whole_module(self, what: str):
         if self is not self.base:
-            raise ValueError(
+            raise ModelError(
                 f"{what} acts on the whole module (all cells); call it on the module, not on "
                 "a view (e.g. `cell.diffuse('CaCon_i')`)."
             )
@@ -42,6 +43,10 @@ class NumericsMixin:
         Adds node parameter `axial_diffusion_<state>` (µm²/ms, default 1.0; must be > 0).
         Coupling between neighbouring compartments is `D / load / volume` (1/ms), with the
         same half-compartment resistive loads as the cable; cell ends are sealed (no flux).
+
+        Compartments where no mechanism declares `state` (e.g. calcium channels only in one
+        branch) get the mean of its current values, as in Jaxley, so that the ion can
+        diffuse into them instead of turning the whole cell's solution into NaN.
         """
         self._require_whole_module("diffuse()")
         base = self.base
@@ -54,6 +59,10 @@ class NumericsMixin:
         diffused = base.__dict__.setdefault("_diffused_states", [])
         if state not in diffused:
             diffused.append(state)
+        col = base._nodes[state]
+        missing = np.isnan(col)
+        if missing.any():
+            col[missing] = np.mean(col[~missing])
         key = f"axial_diffusion_{state}"
         if key not in base._nodes:
             base._nodes[key] = np.ones(base._nodes[state].shape[0])

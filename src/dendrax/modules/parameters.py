@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from dendrax.channels.channel import Channel, call_convention
+from dendrax.errors import ModelError
 from dendrax.modules.selection import unknown_name_error
 from dendrax.modules.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS, cylinder_geometry
 
@@ -170,6 +171,88 @@ class ParametersMixin:
             fill = newly[np.isnan(col[newly])]
             col[fill] = default
         self._structure_changed()
+
+    def delete(self, channel: Channel) -> None:
+        """Remove `channel` (a channel or pump) from every compartment in view.
+
+        As Jaxley's `Module.delete`: in the compartments in view the channel's flag becomes
+        False and its parameters and states NaN, except those also declared by another
+        channel that is inserted there (shared names such as `eCa` keep their values). When
+        the channel is left in no compartment at all, it is dropped from `channels` and its
+        columns leave the node table, again except the names another channel declares.
+        Diffused states keep their values (the ion still diffuses there).
+        """
+        if not isinstance(channel, Channel):
+            raise TypeError(f"delete() takes a Channel instance; got {type(channel).__name__}.")
+        base = self.base
+        names = self._channel_names()
+        name = channel.name
+        rows = self._inds
+        if name not in names or not base._nodes[name][rows].any():
+            present = [c.name for c in self.channels]
+            raise ModelError(
+                f"Channel {name!r} is not inserted in any compartment in view; channels in "
+                f"view: {present}."
+            )
+        # The inserted instance is authoritative for the names (the argument may differ).
+        inserted = base._channels[names.index(name)]
+        keys = list(dict.fromkeys([*inserted.channel_params, *inserted.channel_states]))
+        others = [c for c in base._channels if c.name != name]
+        diffused = set(base.__dict__.get("_diffused_states", []))
+        flag = base._nodes[name].copy()
+        flag[rows] = False
+        gone = not flag.any()
+        n = base._inds.size
+        blanked, dropped = {}, []
+        for key in keys:
+            if key in diffused:
+                if gone and not any(key in c.channel_states for c in others):
+                    raise ModelError(
+                        f"{key!r} diffuses; call delete_diffusion({key!r}) before deleting "
+                        f"{name!r}, the last channel that declares it."
+                    )
+                continue
+            users = [c for c in others if key in c.channel_params or key in c.channel_states]
+            kept = np.zeros(n, dtype=bool)
+            for c in users:
+                kept |= base._nodes[c.name]
+            if gone and not users:
+                dropped.append(key)
+            else:
+                blanked[key] = rows[~kept[rows]]
+        current = inserted.current_name
+        if gone and current and all(c.current_name != current for c in others):
+            dropped.append(current)  # no column, but recordings of it would dangle
+        self._check_unused_by_inputs(name, dropped, blanked)
+        base._nodes[name] = flag
+        for key, where in blanked.items():
+            base._nodes[key][where] = np.nan
+        if gone:
+            del base._channels[names.index(name)]
+            for key in [name, *dropped]:
+                base._nodes.pop(key, None)
+        self._structure_changed()
+
+    def delete_channel(self, channel: Channel) -> None:
+        """Alias of `delete(channel)` (Jaxley 0.13's name)."""
+        self.delete(channel)
+
+    def _check_unused_by_inputs(self, name, dropped, blanked) -> None:
+        """Refuse to delete values that trainables, recordings or clamps still refer to."""
+        base = self.base
+        used = [
+            (t["key"], np.asarray(t["rows"]), "trainable")
+            for t in base._trainables
+            if t["kind"] == "node"
+        ]
+        used += [(r[0], np.array([r[2]]), "recording") for r in base._recordings if r[1] == "node"]
+        used += [(c[0], np.asarray(c[2]), "clamp") for c in base._clamps if c[1] == "node"]
+        for key, rows, what in used:
+            if key in dropped or (key in blanked and np.isin(rows, blanked[key]).any()):
+                raise ModelError(
+                    f"Cannot delete {name!r}: a {what} uses its {key!r} in compartments in "
+                    f"view. Delete it first (delete_{what}s())."
+                )
 
     def init_states(self, delta_t: float = 0.025) -> None:
         """Set every channel state to its steady state at the current voltage (in view)."""

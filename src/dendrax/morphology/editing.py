@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.modules.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
 
 from .connect import morph_connect
@@ -53,12 +54,12 @@ def _check_no_inputs(base, what: str) -> None:
         ("_trainables", "trainable parameters"),
     ):
         if getattr(base, attr):
-            raise ValueError(
+            raise ModelError(
                 f"{what} is not allowed on a module with {name}; delete them first "
                 "(delete_recordings / delete_stimuli / delete_trainables) and add them after."
             )
     if base._edges and len(next(iter(base._edges.values()))):
-        raise ValueError(f"{what} is not allowed on a module with synapses.")
+        raise ModelError(f"{what} is not allowed on a module with synapses.")
 
 
 def _rebuild(base, nodes, parents, ncomp, branch_cell, xyzr, frustum) -> None:
@@ -86,18 +87,19 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
     ``min_radius`` µm); otherwise they are cylinders of the mean radius.
 
     Raises:
-        ValueError: on networks, views of several branches, modules with recordings,
-            stimuli, clamps, trainables or synapses, or inhomogeneous branches.
+        ModelError: (a ValueError and AssertionError) on networks, views of several
+            branches, modules with recordings, stimuli, clamps, trainables or synapses, or
+            inhomogeneous branches (geometry, channels, channel parameters, groups).
     """
     base = view.base
     if isinstance(ncomp, bool) or int(ncomp) != ncomp or ncomp < 1:
         raise ValueError(f"ncomp must be a positive integer; got {ncomp!r}.")
     ncomp = int(ncomp)
     if base._level == "network":
-        raise ValueError("set_ncomp is not allowed on networks; call it on the cells first.")
+        raise ModelError("set_ncomp is not allowed on networks; call it on the cells first.")
     branches = np.unique(view._col("global_branch_index"))
     if branches.size != 1:
-        raise ValueError(
+        raise ModelError(
             f"set_ncomp changes one branch at a time ({branches.size} in view); use "
             "cell.branch(i).set_ncomp(n)."
         )
@@ -110,7 +112,7 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
     for key in _HOMOGENEOUS + (() if traced else ("radius",)):
         vals = old[key][rows]
         if not np.allclose(vals, vals[0], rtol=1e-10, atol=0.0):
-            raise ValueError(
+            raise ModelError(
                 f"set_ncomp needs a branch with one value of {key!r}; got {np.unique(vals)}."
                 + (
                     " (radius may vary only for SWC branches with traced points)"
@@ -118,13 +120,23 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
                     else ""
                 )
             )
+    # Averaging a channel parameter would silently change the model (as Jaxley, refuse).
+    params = dict.fromkeys(k for c in base._channels for k in c.channel_params)
+    for key in params:
+        vals = old[key][rows]
+        same = np.isnan(vals).all() or np.allclose(vals, vals[0], rtol=1e-10, atol=0.0)
+        if not same:
+            raise ModelError(
+                f"set_ncomp needs a branch with one value of channel parameter {key!r}; got "
+                f"{np.unique(vals)}. Set it uniformly in the branch before set_ncomp."
+            )
     new = {}
     for key, col in old.items():
         if key in INDEX_COLUMNS:
             value = np.zeros(ncomp, col.dtype)
         elif col.dtype == bool or not np.issubdtype(col.dtype, np.number):
             if np.any(col[rows] != col[rows][0]):
-                raise ValueError(f"set_ncomp needs {key!r} to be the same in the whole branch.")
+                raise ModelError(f"set_ncomp needs {key!r} to be the same in the whole branch.")
             value = np.full(ncomp, col[rows][0], col.dtype)
         else:
             value = np.full(ncomp, np.mean(col[rows]), col.dtype)
