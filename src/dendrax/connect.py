@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from dendrax.errors import ModelError
 from dendrax.synapses.edges import append_edges
 
 __all__ = ["connect", "fully_connect", "sparse_connect", "connectivity_matrix_connect"]
@@ -25,7 +26,7 @@ def _same_network(pre, post):
                 f"The {name}synaptic argument must be a module or view; got {type(view).__name__}."
             )
     if pre.base is not post.base:
-        raise ValueError(
+        raise ModelError(
             "The pre- and postsynaptic views belong to different networks; select both from "
             "the same network (e.g. net.cell(0) and net.cell(1))."
         )
@@ -77,31 +78,40 @@ def _first_comps(view, cells):
     return out
 
 
-def _post_comps(view, cells_per_pair, random_post_comp):
-    """Postsynaptic compartment of every pair: branch 0 / comp 0, or a random compartment
-    (uniform over the cell's compartments in view, drawn with `np.random`)."""
-    if not random_post_comp:
-        cells = _cells_in_view(view)
-        first = _first_comps(view, cells)
-        lookup = np.full(view.base._inds.size, -1, np.int64)
-        lookup[cells] = first
-        return lookup[cells_per_pair]
+def _draw_post_comps(view, post_cells):
+    """A random compartment of cell `post_cells[i]` for every connection i (in view).
+
+    numpy's global RNG is consumed as Jaxley 0.14 does, so that a seeded network is the same
+    in both: the cells are visited in increasing global index and each draws, in one
+    `np.random.randint(0, n_comps_of_cell_in_view, size=n_connections_to_it)` call, the
+    compartments of its connections in connection order. The k-th compartment of a cell is
+    its k-th compartment in the view's order.
+    """
     inds = view._inds
     cell_of = view.base._nodes["global_cell_index"][inds]
     order = np.argsort(cell_of, kind="stable")
     sorted_inds, sorted_cells = inds[order], cell_of[order]
-    start = np.searchsorted(sorted_cells, cells_per_pair, side="left")
-    count = np.searchsorted(sorted_cells, cells_per_pair, side="right") - start
-    pick = np.floor(np.random.random_sample(cells_per_pair.size) * count).astype(np.int64)
-    return sorted_inds[start + pick]
+    out = np.empty(post_cells.size, np.int64)
+    for cell in np.unique(post_cells):
+        conns = np.flatnonzero(post_cells == cell)
+        lo, hi = np.searchsorted(sorted_cells, [cell, cell + 1])
+        out[conns] = sorted_inds[lo + np.random.randint(0, hi - lo, size=conns.size)]
+    return out
 
 
 def _connect_cell_pairs(pre, post, synapse, pre_pos, post_pos, random_post_comp):
-    """Connect cell `pre_cells[pre_pos[i]]` to `post_cells[post_pos[i]]` for every i."""
+    """Connect cell `pre_cells[pre_pos[i]]` to `post_cells[post_pos[i]]` for every i.
+
+    Synapses start at branch 0 / comp 0 of the presynaptic cell and end at branch 0 / comp 0
+    of the postsynaptic cell, or at a random compartment of it (`_draw_post_comps`).
+    """
     base = _same_network(pre, post)
     pre_cells, post_cells = _cells_in_view(pre), _cells_in_view(post)
     pre_first = _first_comps(pre, pre_cells)
-    post_comp = _post_comps(post, post_cells[post_pos], random_post_comp)
+    if random_post_comp:
+        post_comp = _draw_post_comps(post, post_cells[post_pos])
+    else:
+        post_comp = _first_comps(post, post_cells)[post_pos]
     append_edges(base, pre_first[pre_pos], post_comp, synapse)
 
 
@@ -111,6 +121,12 @@ def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool
     Synapses start at branch 0 / compartment 0 of the presynaptic cell and end at branch 0 /
     compartment 0 of the postsynaptic cell, or at a random compartment of it with
     `random_post_comp=True`. Edges are ordered by presynaptic, then postsynaptic cell.
+
+    The random compartments use numpy's global RNG as Jaxley 0.14 does, so that after the
+    same `np.random.seed` both build the same network: postsynaptic cells in increasing
+    global index each draw their `n_pre` compartments with one
+    `np.random.randint(0, n_comps_of_cell, size=n_pre)` call, the j-th draw for the synapse
+    from the j-th presynaptic cell.
     """
     _same_network(pre_cell_view, post_cell_view)
     n_pre = _cells_in_view(pre_cell_view).size
@@ -126,7 +142,14 @@ def sparse_connect(
     """Connect random cell pairs: `Binomial(n_pre * n_post, p)` pairs drawn uniformly with
     replacement (duplicates possible, so `p = 1` is not the full graph), using `np.random`.
 
-    Edges are sorted by presynaptic, then postsynaptic cell.
+    numpy's global RNG is used as in Jaxley 0.14 (same calls, same order), so a seeded
+    network is the same as Jaxley's: `np.random.binomial` for the number of pairs, one
+    `np.random.randint` call for all presynaptic and one for all postsynaptic cells, then
+    the postsynaptic compartments if `random_post_comp` (see `fully_connect`).
+
+    Edges are sorted by presynaptic cell (pairs of the same presynaptic cell in draw order).
+    With `random_post_comp=True` they are sorted by postsynaptic cell instead (same-cell
+    pairs keep the previous order), the order in which Jaxley lists such synapses.
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1]; got {p!r}.")
@@ -138,7 +161,11 @@ def sparse_connect(
         return
     pre_pos = np.random.randint(0, n_pre, size=n)
     post_pos = np.random.randint(0, n_post, size=n)
-    order = np.lexsort((post_pos, pre_pos))
+    # Stable sorts: numpy's default argsort is not stable on every CPU (SIMD sorts), which
+    # would make the edge order machine-dependent.
+    order = np.argsort(pre_pos, kind="stable")
+    if random_post_comp:
+        order = order[np.argsort(post_pos[order], kind="stable")]
     _connect_cell_pairs(
         pre_cell_view, post_cell_view, synapse, pre_pos[order], post_pos[order], random_post_comp
     )
@@ -148,22 +175,27 @@ def connectivity_matrix_connect(
     pre_cell_view, post_cell_view, synapse, connectivity_matrix, random_post_comp: bool = False
 ):
     """Connect cell `i` of `pre_cell_view` to cell `j` of `post_cell_view` where
-    `connectivity_matrix[i, j]` is True.
+    `connectivity_matrix[i, j]` is non-zero (True).
+
+    Edges are in row-major order of the matrix. With `random_post_comp=True` the
+    postsynaptic compartments are drawn from numpy's global RNG as Jaxley 0.14 does (see
+    `fully_connect`): each postsynaptic cell, in increasing global index, draws the
+    compartments of all its synapses with one `np.random.randint` call.
 
     Args:
-        connectivity_matrix: boolean array of shape (n_pre_cells, n_post_cells).
+        connectivity_matrix: array of shape (n_pre_cells, n_post_cells); as in Jaxley,
+            values are not weights, only zero (no synapse) or non-zero (synapse) counts.
     """
     _same_network(pre_cell_view, post_cell_view)
     matrix = np.asarray(connectivity_matrix)
-    if matrix.dtype != bool:
+    if not (matrix.dtype == bool or np.issubdtype(matrix.dtype, np.number)):
         raise TypeError(
-            f"connectivity_matrix must have dtype bool; got {matrix.dtype}. Use e.g. "
-            "matrix.astype(bool) or matrix > 0."
+            f"connectivity_matrix must be boolean or numeric; got dtype {matrix.dtype}."
         )
     n_pre = _cells_in_view(pre_cell_view).size
     n_post = _cells_in_view(post_cell_view).size
     if matrix.shape != (n_pre, n_post):
-        raise ValueError(
+        raise ModelError(
             f"connectivity_matrix has shape {matrix.shape}; expected ({n_pre}, {n_post}) "
             "(presynaptic cells x postsynaptic cells in view)."
         )
