@@ -56,46 +56,63 @@ def connect(pre, post, synapse) -> None:
 
 
 def _cells_in_view(view):
-    """Global cell indices in view, ascending (Jaxley's `_cells_in_view`)."""
-    return np.unique(view._col("global_cell_index"))
+    """Global cell indices in view, in order of first appearance."""
+    cells = view._col("global_cell_index")
+    _, first = np.unique(cells, return_index=True)
+    return cells[np.sort(first)]
 
 
 def _first_comps(view, cells):
-    """Global index of branch 0 / compartment 0 of each cell (of the base module)."""
+    """Global index of branch 0 / compartment 0 of each cell (must be in view)."""
+    inds = view._inds
     nodes = view.base._nodes
-    first = np.flatnonzero((nodes["local_branch_index"] == 0) & (nodes["local_comp_index"] == 0))
-    first_of_cell = np.full(int(nodes["global_cell_index"].max()) + 1, -1, np.int64)
-    first_of_cell[nodes["global_cell_index"][first]] = first
-    return first_of_cell[cells]
-
-
-def _post_comps(view, cells_per_edge, random_post_comp):
-    """Postsynaptic compartment of every edge.
-
-    Without `random_post_comp`: the first compartment in view of the cell (branch 0 /
-    compartment 0 for a cell view). With it: a compartment drawn uniformly from the cell's
-    compartments in view with `np.random` (as Jaxley: the draws are made grouped by
-    postsynaptic cell, ascending, and in edge order within a cell).
-    """
-    inds = np.sort(view._inds)
-    cell_of = view.base._nodes["global_cell_index"][inds]  # ascending: cells are contiguous
-    start = np.searchsorted(cell_of, cells_per_edge, side="left")
-    if not random_post_comp:
-        return inds[start]
-    count = np.searchsorted(cell_of, cells_per_edge, side="right") - start
-    order = np.argsort(cells_per_edge, kind="stable")
-    out = np.empty(cells_per_edge.size, np.int64)
-    if order.size:
-        # `randint` with per-draw upper bounds consumes the stream as one `choice` per draw.
-        out[order] = inds[start[order] + np.random.randint(0, count[order])]
+    is_first = (nodes["local_branch_index"][inds] == 0) & (nodes["local_comp_index"][inds] == 0)
+    first_of_cell = np.full(view.base._inds.size, -1, np.int64)
+    first_of_cell[nodes["global_cell_index"][inds[is_first]]] = inds[is_first]
+    out = first_of_cell[cells]
+    if np.any(out < 0):
+        raise ValueError(
+            f"Cells {cells[out < 0].tolist()} have no compartment 0 of branch 0 in "
+            "view; pass cell views (e.g. net.cell([0, 1]))."
+        )
     return out
 
 
-def _connect_cells(pre, post, synapse, pre_cells, post_cells, random_post_comp):
-    """Connect cell `pre_cells[i]` to cell `post_cells[i]` (global indices) for every i."""
+def _draw_post_comps(view, post_cells):
+    """A random compartment of cell `post_cells[i]` for every connection i (in view).
+
+    numpy's global RNG is consumed as Jaxley 0.14 does, so that a seeded network is the same
+    in both: the cells are visited in increasing global index and each draws, in one
+    `np.random.randint(0, n_comps_of_cell_in_view, size=n_connections_to_it)` call, the
+    compartments of its connections in connection order. The k-th compartment of a cell is
+    its k-th compartment in the view's order.
+    """
+    inds = view._inds
+    cell_of = view.base._nodes["global_cell_index"][inds]
+    order = np.argsort(cell_of, kind="stable")
+    sorted_inds, sorted_cells = inds[order], cell_of[order]
+    out = np.empty(post_cells.size, np.int64)
+    for cell in np.unique(post_cells):
+        conns = np.flatnonzero(post_cells == cell)
+        lo, hi = np.searchsorted(sorted_cells, [cell, cell + 1])
+        out[conns] = sorted_inds[lo + np.random.randint(0, hi - lo, size=conns.size)]
+    return out
+
+
+def _connect_cell_pairs(pre, post, synapse, pre_pos, post_pos, random_post_comp):
+    """Connect cell `pre_cells[pre_pos[i]]` to `post_cells[post_pos[i]]` for every i.
+
+    Synapses start at branch 0 / comp 0 of the presynaptic cell and end at branch 0 / comp 0
+    of the postsynaptic cell, or at a random compartment of it (`_draw_post_comps`).
+    """
     base = _same_network(pre, post)
-    post_comp = _post_comps(post, post_cells, random_post_comp)
-    append_edges(base, _first_comps(pre, pre_cells), post_comp, synapse)
+    pre_cells, post_cells = _cells_in_view(pre), _cells_in_view(post)
+    pre_first = _first_comps(pre, pre_cells)
+    if random_post_comp:
+        post_comp = _draw_post_comps(post, post_cells[post_pos])
+    else:
+        post_comp = _first_comps(post, post_cells)[post_pos]
+    append_edges(base, pre_first[pre_pos], post_comp, synapse)
 
 
 def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool = False):
@@ -104,17 +121,19 @@ def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool
     Synapses start at branch 0 / compartment 0 of the presynaptic cell and end at branch 0 /
     compartment 0 of the postsynaptic cell, or at a random compartment of it with
     `random_post_comp=True`. Edges are ordered by presynaptic, then postsynaptic cell.
+
+    The random compartments use numpy's global RNG as Jaxley 0.14 does, so that after the
+    same `np.random.seed` both build the same network: postsynaptic cells in increasing
+    global index each draw their `n_pre` compartments with one
+    `np.random.randint(0, n_comps_of_cell, size=n_pre)` call, the j-th draw for the synapse
+    from the j-th presynaptic cell.
     """
     _same_network(pre_cell_view, post_cell_view)
-    pre_cells, post_cells = _cells_in_view(pre_cell_view), _cells_in_view(post_cell_view)
-    _connect_cells(
-        pre_cell_view,
-        post_cell_view,
-        synapse,
-        np.repeat(pre_cells, post_cells.size),
-        np.tile(post_cells, pre_cells.size),
-        random_post_comp,
-    )
+    n_pre = _cells_in_view(pre_cell_view).size
+    n_post = _cells_in_view(post_cell_view).size
+    pre_pos = np.repeat(np.arange(n_pre), n_post)
+    post_pos = np.tile(np.arange(n_post), n_pre)
+    _connect_cell_pairs(pre_cell_view, post_cell_view, synapse, pre_pos, post_pos, random_post_comp)
 
 
 def sparse_connect(
@@ -123,42 +142,55 @@ def sparse_connect(
     """Connect random cell pairs: `Binomial(n_pre * n_post, p)` pairs drawn uniformly with
     replacement (duplicates possible, so `p = 1` is not the full graph), using `np.random`.
 
-    Edges are sorted by presynaptic cell (in draw order within one); with
-    `random_post_comp=True` they are then grouped by postsynaptic cell (as Jaxley).
+    numpy's global RNG is used as in Jaxley 0.14 (same calls, same order), so a seeded
+    network is the same as Jaxley's: `np.random.binomial` for the number of pairs, one
+    `np.random.randint` call for all presynaptic and one for all postsynaptic cells, then
+    the postsynaptic compartments if `random_post_comp` (see `fully_connect`).
+
+    Edges are sorted by presynaptic cell (pairs of the same presynaptic cell in draw order).
+    With `random_post_comp=True` they are sorted by postsynaptic cell instead (same-cell
+    pairs keep the previous order), the order in which Jaxley lists such synapses.
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1]; got {p!r}.")
     _same_network(pre_cell_view, post_cell_view)
-    pre_cells, post_cells = _cells_in_view(pre_cell_view), _cells_in_view(post_cell_view)
-    n = int(np.random.binomial(pre_cells.size * post_cells.size, float(p)))
+    n_pre = _cells_in_view(pre_cell_view).size
+    n_post = _cells_in_view(post_cell_view).size
+    n = int(np.random.binomial(n_pre * n_post, float(p)))
     if n == 0:
         return
-    pre = pre_cells[np.random.randint(0, pre_cells.size, size=n)]
-    post = post_cells[np.random.randint(0, post_cells.size, size=n)]
-    order = np.argsort(pre)  # numpy's default sort, as Jaxley (ties keep draw order here)
-    pre, post = pre[order], post[order]
+    pre_pos = np.random.randint(0, n_pre, size=n)
+    post_pos = np.random.randint(0, n_post, size=n)
+    # Stable sorts: numpy's default argsort is not stable on every CPU (SIMD sorts), which
+    # would make the edge order machine-dependent.
+    order = np.argsort(pre_pos, kind="stable")
     if random_post_comp:
-        # Jaxley's edges then come grouped by postsynaptic cell.
-        order = np.argsort(post, kind="stable")
-        pre, post = pre[order], post[order]
-    _connect_cells(pre_cell_view, post_cell_view, synapse, pre, post, random_post_comp)
+        order = order[np.argsort(post_pos[order], kind="stable")]
+    _connect_cell_pairs(
+        pre_cell_view, post_cell_view, synapse, pre_pos[order], post_pos[order], random_post_comp
+    )
 
 
 def connectivity_matrix_connect(
     pre_cell_view, post_cell_view, synapse, connectivity_matrix, random_post_comp: bool = False
 ):
     """Connect cell `i` of `pre_cell_view` to cell `j` of `post_cell_view` where
-    `connectivity_matrix[i, j]` is True.
+    `connectivity_matrix[i, j]` is non-zero (True).
+
+    Edges are in row-major order of the matrix. With `random_post_comp=True` the
+    postsynaptic compartments are drawn from numpy's global RNG as Jaxley 0.14 does (see
+    `fully_connect`): each postsynaptic cell, in increasing global index, draws the
+    compartments of all its synapses with one `np.random.randint` call.
 
     Args:
-        connectivity_matrix: boolean array of shape (n_pre_cells, n_post_cells).
+        connectivity_matrix: array of shape (n_pre_cells, n_post_cells); as in Jaxley,
+            values are not weights, only zero (no synapse) or non-zero (synapse) counts.
     """
     _same_network(pre_cell_view, post_cell_view)
     matrix = np.asarray(connectivity_matrix)
-    if matrix.dtype != bool:
+    if not (matrix.dtype == bool or np.issubdtype(matrix.dtype, np.number)):
         raise TypeError(
-            f"connectivity_matrix must have dtype bool; got {matrix.dtype}. Use e.g. "
-            "matrix.astype(bool) or matrix > 0."
+            f"connectivity_matrix must be boolean or numeric; got dtype {matrix.dtype}."
         )
     n_pre = _cells_in_view(pre_cell_view).size
     n_post = _cells_in_view(post_cell_view).size
@@ -170,11 +202,4 @@ def connectivity_matrix_connect(
     pre_pos, post_pos = np.nonzero(matrix)
     if pre_pos.size == 0:
         return
-    _connect_cells(
-        pre_cell_view,
-        post_cell_view,
-        synapse,
-        _cells_in_view(pre_cell_view)[pre_pos],
-        _cells_in_view(post_cell_view)[post_pos],
-        random_post_comp,
-    )
+    _connect_cell_pairs(pre_cell_view, post_cell_view, synapse, pre_pos, post_pos, random_post_comp)

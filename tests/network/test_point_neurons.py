@@ -77,9 +77,9 @@ def test_izhikevich_and_adex_forward_equal_hard_reset_and_have_finite_gradients(
     for row, amp in enumerate(amps):
         v, w, ref = -70.0, 0.0, [-70.0]
         for _ in range(n):
-            if row == 0:  # Izhikevich
-                v_new = v + DT * (0.04 * v**2 + 5 * v + 140 - w)
+            if row == 0:  # Izhikevich (Jaxley's order: u first, v with the new u)
                 w = 0.2 * v + (w - 0.2 * v) * np.exp(-DT * 0.02)
+                v_new = v + DT * (0.04 * v**2 + 5 * v + 140 - w)
                 spike, v_reset, jump = v_new >= 30.0, -65.0, 8.0
             else:  # AdEx
                 dv = -10 * (v + 70) + 10 * 2 * np.exp(min((v + 50) / 2, 10.0)) - w

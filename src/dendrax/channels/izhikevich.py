@@ -11,9 +11,9 @@ __all__ = ["Izhikevich"]
 
 
 class Izhikevich(Channel):
-    """`dv/dt = 0.04 v² + 5 v + 140 - u` (forward Euler), `du/dt = a (b v - u)`
-    (exponential Euler, time constant 1/a ms); where the new `v >= 30` mV: `v <- c`,
-    `u <- u + d`.
+    """`du/dt = a (b v - u)` (exponential Euler, time constant 1/a ms), then
+    `dv/dt = 0.04 v² + 5 v + 140 - u` (forward Euler with the updated u, as in Jaxley);
+    where the new `v >= 30` mV: `v <- c`, `u <- u + d`.
 
     The reset uses `heaviside` (same forward values as a hard reset) with the surrogate
     derivative `1 / (10 |v - 30| + 1)**2`, so gradients flow through spikes. Injected
@@ -36,8 +36,11 @@ class Izhikevich(Channel):
         p = self._name
         a, b, c, d = (params[f"{p}_{k}"] for k in "abcd")
         u = states[f"{p}_u"]
-        v_new = v + dt * (0.04 * v**2 + 5.0 * v + 140.0 - u)
+        # Jaxley's order: u first (toward b v of the old v), then v with the new u. At
+        # dt = 0.1 ms this is slightly closer to the dt -> 0 solution than stepping v with
+        # the old u (tests/mechanisms/test_izhikevich_order.py).
         u_new = exponential_euler(u, dt, b * v, 1.0 / a)
+        v_new = v + dt * (0.04 * v**2 + 5.0 * v + 140.0 - u_new)
         spike = heaviside(v_new - self.v_peak)
         return {"v": v_new * (1.0 - spike) + c * spike, f"{p}_u": u_new + d * spike}
 

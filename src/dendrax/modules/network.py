@@ -5,10 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 from dendrax.modules.base import Module
+from dendrax.modules.branch import Branch
 from dendrax.modules.cell import Cell
+from dendrax.modules.compartment import Compartment
 from dendrax.modules.tables import concat_nodes, index_columns
 
 __all__ = ["Network"]
+
+
+def _as_cell(module):
+    """`module` as a Cell: as in Jaxley, a Compartment is a cell of one branch with one
+    compartment and a Branch a cell of that one branch (mechanisms and values kept)."""
+    if isinstance(module, Cell):
+        return module
+    if isinstance(module, Compartment):
+        module = Branch([module])
+    if isinstance(module, Branch):
+        return Cell([module], parents=[-1])
+    raise TypeError(
+        f"Network() takes a list of Cells (or Branches / Compartments, each one cell); got "
+        f"{type(module).__name__}."
+    )
 
 
 class Network(Module):
@@ -20,7 +37,8 @@ class Network(Module):
     then act per synapse.
 
     Args:
-        cells: list of Cells (copied into the network's tables).
+        cells: list of Cells (copied into the network's tables). A Branch or Compartment
+            in the list is one cell of one branch (as in Jaxley).
         vectorize_cells: accepted for Jaxley compatibility; cells are always solved
             together by the tree solver (a forest).
     """
@@ -28,8 +46,8 @@ class Network(Module):
     _level = "network"
 
     def __init__(self, cells, vectorize_cells=None):
-        cells = list(cells)
-        if not cells or not all(isinstance(c, Cell) for c in cells):
+        cells = [_as_cell(c) for c in cells]
+        if not cells:
             raise TypeError("Network() takes a non-empty list of Cells.")
         n_branch = np.array([c.base._ncomp_per_branch.size for c in cells])
         offsets = np.concatenate([[0], np.cumsum(n_branch)[:-1]])

@@ -162,3 +162,20 @@ class NumericsMixin:
                 f"{tuple(value.shape)}."
             )
         base.__dict__["_exp_euler_transition"] = value
+
+    # ------------------------------------------------------------------ voltage solver
+    def _init_solver_jaxley_dhs_solve(self, allowed_nodes_per_level: int = 32) -> None:
+        """Jaxley's hook that lays out `voltage_solver="jaxley.dhs.gpu"` for this module.
+
+        In Jaxley it groups the compartments of each tree level into blocks of at most
+        `allowed_nodes_per_level` for the GPU kernel; the result of the solve does not
+        depend on it. dendrax solves every `jaxley.dhs*` name with the same tree solver,
+        which has no such block width, so this only checks the argument (Jaxley user code
+        and tests call it before `integrate`).
+
+        Args:
+            allowed_nodes_per_level: positive int, compartments per block of a tree level.
+        """
+        n = allowed_nodes_per_level
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"allowed_nodes_per_level must be a positive integer; got {n!r}.")
