@@ -41,8 +41,9 @@ def connect(pre, post, synapse) -> None:
     """Connect the compartments of `pre` pairwise to those of `post` with `synapse`.
 
     Args:
-        pre, post: views of the same network with equally many compartments (one synapse
-            from `pre`'s i-th compartment to `post`'s i-th compartment).
+        pre: view of the presynaptic compartments.
+        post: view of the same network with as many compartments (one synapse from
+            `pre`'s i-th compartment to `post`'s i-th compartment).
         synapse: a `Synapse` instance.
     """
     base = _same_network(pre, post)
@@ -147,9 +148,10 @@ def sparse_connect(
     `np.random.randint` call for all presynaptic and one for all postsynaptic cells, then
     the postsynaptic compartments if `random_post_comp` (see `fully_connect`).
 
-    Edges are sorted by presynaptic cell (pairs of the same presynaptic cell in draw order).
-    With `random_post_comp=True` they are sorted by postsynaptic cell instead (same-cell
-    pairs keep the previous order), the order in which Jaxley lists such synapses.
+    Edges are sorted by presynaptic cell (numpy's default argsort). With
+    `random_post_comp=True` Jaxley 0.14 pairs the sorted presynaptic cells with the sorted
+    postsynaptic cells, which couples low with low indices; dendrax does the same, so that a
+    seeded network is Jaxley's.
     """
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= float(p) <= 1.0:
         raise ValueError(f"p must be a probability in [0, 1]; got {p!r}.")
@@ -161,14 +163,16 @@ def sparse_connect(
         return
     pre_pos = np.random.randint(0, n_pre, size=n)
     post_pos = np.random.randint(0, n_post, size=n)
-    # Stable sorts: numpy's default argsort is not stable on every CPU (SIMD sorts), which
-    # would make the edge order machine-dependent.
-    order = np.argsort(pre_pos, kind="stable")
+    # numpy's default argsort, as Jaxley: its tie order (SIMD sorts) is what Jaxley gets on
+    # the same machine, so a seeded network is the same as Jaxley's there.
+    order = np.argsort(pre_pos)
+    pre_pos, post_pos = pre_pos[order], post_pos[order]
     if random_post_comp:
-        order = order[np.argsort(post_pos[order], kind="stable")]
-    _connect_cell_pairs(
-        pre_cell_view, post_cell_view, synapse, pre_pos[order], post_pos[order], random_post_comp
-    )
+        # Jaxley 0.14 samples the postsynaptic compartments grouped by cell and pairs them
+        # with the pre-sorted presynaptic rows as they come, so the postsynaptic cells end up
+        # sorted independently of the presynaptic ones (checked against jaxley 0.14.0).
+        post_pos = np.sort(post_pos)
+    _connect_cell_pairs(pre_cell_view, post_cell_view, synapse, pre_pos, post_pos, random_post_comp)
 
 
 def connectivity_matrix_connect(

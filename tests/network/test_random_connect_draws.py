@@ -32,7 +32,7 @@ def test_fully_connect_random_post_comps():
 
 def test_sparse_connect_draws():
     """binomial(n_pre * n_post, p) pairs; pre and post cells by `choice`, sorted by pre cell;
-    with random_post_comp grouped by post cell, then one compartment drawn per synapse."""
+    with random_post_comp the post cells sorted on their own, one compartment drawn per synapse."""
     for random_post in (False, True):
         net = _net(6)
         np.random.seed(1)
@@ -50,8 +50,10 @@ def test_sparse_connect_draws():
         order = np.argsort(pre)
         pre, post = pre[order], post[order]
         if random_post:
-            order = np.argsort(post, kind="stable")
-            pre, post = pre[order], post[order]
+            # Jaxley 0.14 (checked against jaxley 0.14.0 itself): compartments are sampled
+            # grouped by postsynaptic cell, and that sorted list is paired with the
+            # pre-sorted presynaptic cells as it comes.
+            post = np.sort(post)
             comps = [c * NCOMP_PER_CELL + np.random.choice(NCOMP_PER_CELL, 1)[0] for c in post]
         else:
             comps = (post * NCOMP_PER_CELL).tolist()

@@ -64,12 +64,13 @@ def _sparse_reference(pre_cells, post_cells, p, comps_per_cell, random_post_comp
     n = np.random.binomial(len(pre_cells) * len(post_cells), p)
     pre = np.asarray(pre_cells)[np.random.randint(0, len(pre_cells), size=n)]
     post = np.asarray(post_cells)[np.random.randint(0, len(post_cells), size=n)]
-    order = np.argsort(pre, kind="stable")
+    order = np.argsort(pre)  # numpy's default sort, as Jaxley (its tie order included)
     pre, post = pre[order], post[order]
     if not random_post_comp:
         return pre * comps_per_cell, post * comps_per_cell
-    order = np.argsort(post, kind="stable")
-    pre, post = pre[order], post[order]
+    # Jaxley 0.14 (checked against jaxley 0.14.0): compartments sampled grouped by post
+    # cell, that sorted list paired with the pre-sorted presynaptic cells as it comes.
+    post = np.sort(post)
     comps = post * comps_per_cell
     for cell in np.unique(post):
         hit = post == cell

@@ -86,11 +86,12 @@ class Network(Module):
                 each synapse as a line between the centres of its pre- and postsynaptic
                 compartments; "point" draws every cell as one point, the mean of its
                 compartment centres, and each synapse as a line between the two cells.
-            color, synapse_color: matplotlib colors of cells and synapses.
+            color: matplotlib color of the cells.
+            synapse_color: matplotlib color of the synapses.
             dims: coordinate axes to plot (2 or 3 of 0, 1, 2).
             cell_plot_kwargs: passed to the cell plot; `kwargs` too (Jaxley's convention).
-            synapse_plot_kwargs, synapse_scatter_kwargs: passed to the synapse lines and to
-                the markers at their postsynaptic ends.
+            synapse_plot_kwargs: passed to the synapse lines.
+            synapse_scatter_kwargs: passed to the markers at the synapses' postsynaptic ends.
         """
         from dendrax import vis as plots
         from dendrax.morphology.layout import compartment_centers
