@@ -37,14 +37,16 @@ def _check_dt(delta_t):
         raise ValueError(f"delta_t must be a finite number > 0 (ms); got {delta_t!r}.")
 
 
-def add_stimuli(module, data_stimuli=None):
-    """Collect the module's stimuli and `data_stimuli` as (inds (k,), currents (k, T))."""
+def _collect_stimuli(module, data_stimuli=None):
+    """The module's stimuli and `data_stimuli` as (inds (k,), currents (k, T)), or None.
+
+    Stimuli of different lengths are zero-padded to the longest.
+    """
     entries = [(rows, series) for rows, series in module.base._stimuli]
     entries += [(rows, series) for _, rows, series in (data_stimuli or [])]
     if not entries:
         return None
-    lengths = {int(s.shape[1]) for _, s in entries}
-    t_len = max(lengths)
+    t_len = max(int(s.shape[1]) for _, s in entries)
     padded = [
         jnp.asarray(s, dtype=float)
         if s.shape[1] == t_len
@@ -55,8 +57,20 @@ def add_stimuli(module, data_stimuli=None):
     return inds, jnp.concatenate(padded, axis=0)
 
 
-def add_clamps(module, data_clamps=None):
-    """Collect clamps as {state: (kind, inds (k,), values (k, T))}."""
+def _last_wins(inds, values):
+    """Drop rows clamped again later: a later clamp of the same row overrides an earlier one
+    (so `data_clamp` overrides `clamp`, as in Jaxley)."""
+    inds = np.asarray(inds)
+    _, last_rev = np.unique(inds[::-1], return_index=True)
+    keep = np.sort(inds.size - 1 - last_rev)
+    if keep.size == inds.size:
+        return inds, values
+    return inds[keep], values[keep]
+
+
+def _collect_clamps(module, data_clamps=None):
+    """Clamps as {state: (kind, inds (k,), values (k, T))}; per state, series are cut to
+    the shortest and a row clamped twice keeps its last clamp (`data_clamps` come last)."""
     grouped = {}
     for state, kind, rows, series in list(module.base._clamps) + list(data_clamps or []):
         grouped.setdefault(state, []).append((kind, rows, series))
@@ -65,8 +79,75 @@ def add_clamps(module, data_clamps=None):
         t_len = min(int(s.shape[1]) for _, _, s in items)
         inds = np.concatenate([np.asarray(r) for _, r, _ in items])
         values = jnp.concatenate([jnp.asarray(s, dtype=float)[:, :t_len] for _, _, s in items])
+        inds, values = _last_wins(inds, values)
         out[state] = (items[0][0], inds, values)
     return out
+
+
+def _concat_rows(old_inds, old_values, inds, values, pad: bool):
+    """Append rows (inds (k,), values (k, T)) to an external; `pad` zero-pads the shorter
+    series to the longer (stimuli), else both are cut to the shorter (clamps)."""
+    old_values, values = jnp.asarray(old_values, dtype=float), jnp.asarray(values, dtype=float)
+    t_old, t_new = old_values.shape[1], values.shape[1]
+    if pad:
+        t_len = max(t_old, t_new)
+        old_values = jnp.pad(old_values, ((0, 0), (0, t_len - t_old)))
+        values = jnp.pad(values, ((0, 0), (0, t_len - t_new)))
+    else:
+        t_len = min(t_old, t_new)
+        old_values, values = old_values[:, :t_len], values[:, :t_len]
+    return (
+        np.concatenate([np.asarray(old_inds), np.asarray(inds)]),
+        jnp.concatenate([old_values, values], axis=0),
+    )
+
+
+def add_stimuli(externals: dict, external_inds: dict, data_stimuli=None):
+    """Add `data_stimuli` (from `data_stimulate`) to `externals` / `external_inds`.
+
+    Jaxley's helper for hand-written loops over `build_init_and_step_fn`'s `step_fn`.
+
+    Args:
+        externals: {name: (k, T) array}, e.g. `module.externals` (not modified).
+        external_inds: {name: (k,) int array}, e.g. `module.external_inds` (not modified).
+        data_stimuli: output of `data_stimulate` (currents in nA), or None.
+
+    Returns:
+        `(externals, external_inds)`, new dicts whose "i" entry has the data stimuli
+        appended (rows after the existing ones; the shorter series zero-padded).
+    """
+    externals, external_inds = dict(externals), dict(external_inds)
+    for _, rows, series in data_stimuli or []:
+        if "i" in externals:
+            external_inds["i"], externals["i"] = _concat_rows(
+                external_inds["i"], externals["i"], rows, series, pad=True
+            )
+        else:
+            external_inds["i"], externals["i"] = np.asarray(rows), jnp.asarray(series, float)
+    return externals, external_inds
+
+
+def add_clamps(externals: dict, external_inds: dict, data_clamps=None):
+    """Add `data_clamps` (from `data_clamp`) to `externals` / `external_inds`.
+
+    Args:
+        externals, external_inds: as for `add_stimuli` (not modified).
+        data_clamps: output of `data_clamp`, or None.
+
+    Returns:
+        `(externals, external_inds)`, new dicts with one entry per clamped state; a row
+        clamped twice keeps the later clamp, series are cut to the shorter.
+    """
+    externals, external_inds = dict(externals), dict(external_inds)
+    for state, _kind, rows, series in data_clamps or []:
+        if state in externals:
+            inds, values = _concat_rows(
+                external_inds[state], externals[state], rows, series, pad=False
+            )
+            external_inds[state], externals[state] = _last_wins(inds, values)
+        else:
+            external_inds[state], externals[state] = np.asarray(rows), jnp.asarray(series, float)
+    return externals, external_inds
 
 
 def _delay_plan(module, structure, delta_t):
@@ -178,7 +259,7 @@ def integrate(
         param_state: output of `data_set` calls.
         data_stimuli, data_clamps: outputs of `data_stimulate` / `data_clamp`.
         t_max: duration in ms; `int(t_max // delta_t) + 1` steps are taken. Without it,
-            the number of steps is the length of the stimuli.
+            the number of steps is the longest of the stimuli and clamps (time points).
         delta_t: time step in ms.
         solver: "bwd_euler" (default), "crank_nicolson", "fwd_euler" or "exp_euler" (the
             propagator `expm(G dt)` is computed once per call, outside the time loop, or
@@ -204,16 +285,21 @@ def integrate(
     gathers, order = _recording_plan(module)
     transition = _custom_transition(module, structure, solver)
     _check_diffusion_coefficients(module, structure)
-    stimuli = add_stimuli(module, data_stimuli)
-    clamps = add_clamps(module, data_clamps)
+    stimuli = _collect_stimuli(module, data_stimuli)
+    clamps = _collect_clamps(module, data_clamps)
     if t_max is not None:
         if not math.isfinite(float(t_max)) or t_max < 0:
             raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
         n_steps = int(t_max // delta_t + 1)
-    elif stimuli is not None:
-        n_steps = int(stimuli[1].shape[1])
+    elif stimuli is not None or clamps:
+        # As Jaxley: without t_max, one step per time point of the stimuli and clamps.
+        lengths = [int(v.shape[1]) for _, _, v in clamps.values()]
+        lengths += [] if stimuli is None else [int(stimuli[1].shape[1])]
+        n_steps = max(lengths)
     else:
-        raise ValueError("integrate() needs a duration: pass t_max=... (ms) or add a stimulus.")
+        raise ValueError(
+            "integrate() needs a duration: pass t_max=... (ms) or add a stimulus or clamp."
+        )
 
     xs = {}
     externals_static = {}

@@ -16,6 +16,7 @@ from dendrax.simulator.step import (
     NA_PER_UM2_TO_UA_PER_CM2,
     axial_coefficients,
     channel_currents,
+    clamp_channel_currents,
     diffusion_coefficients,
     exp_euler_transition,
     implicit_coefficients,
@@ -242,7 +243,8 @@ def make_step(
     `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
     `(inds (k,), values (k,))` (compartment rows, or edge rows for synapse states).
     Order: channel states, synapse states, clamps, linearized channel and synaptic
-    currents, implicit voltage solve (and diffused-ion solves), voltage clamps.
+    currents (a clamped current, e.g. "i_HH", replaces that channel's current and slope in
+    its rows), implicit voltage solve (and diffused-ion solves), voltage clamps.
     `voltage_solver` is "tree", "sparse" or "dense". With `solver="exp_euler"` the
     propagators are read from `all_params["exp_euler_transition"]` when present
     (`exp_euler_transitions`), else computed in every step. `shared_drive` (from
@@ -257,6 +259,11 @@ def make_step(
             if name not in ("i", "v"):
                 states[name] = states[name].at[inds].set(values)
         current, slope, per_name = channel_currents(structure, states, all_params, geom, delta_t)
+        clamped = {n: externals[n] for n in structure.current_names if n in externals}
+        if clamped:
+            current, slope, per_name = clamp_channel_currents(
+                structure, states, all_params, geom, delta_t, clamped, (current, slope, per_name)
+            )
         states.update(per_name)
         current, slope = current * _MA_TO_UA, slope * _MA_TO_UA
         if structure.synapses:

@@ -286,6 +286,39 @@ def channel_currents(
     return total, slope, per_name
 
 
+def clamp_channel_currents(structure: Structure, states, params, geom, dt, clamps, totals):
+    """Replace clamped channel currents (e.g. `clamp("i_HH", ...)`, mA/cm²) by their values.
+
+    A clamped current is what the membrane receives from that channel in the clamped
+    compartments (it also is what is recorded): the channel's computed current and its
+    slope dI/dv are taken out of the totals there and the clamp value is put in.
+
+    Args:
+        clamps: {current_name: (rows (k,), values (k,))}, only channel current names.
+        totals: `(current, slope, per_name)` from `channel_currents`.
+
+    Returns:
+        The updated `(current, slope, per_name)`.
+    """
+    current, slope, per_name = totals
+    per_name = dict(per_name)
+    for name, (rows, values) in clamps.items():
+        own_slope = jnp.zeros_like(current)
+        for group in structure.channels:
+            if group.mechanism.current_name != name:
+                continue
+            v = states["v"] if group.covers_all else states["v"][group.rows]
+            st = mechanism_states(group, states, structure.current_names)
+            pr = mechanism_params(group, params, geom, states)
+            _, s = _current_and_slope(group, st, pr, v, dt, True)
+            own_slope = own_slope + s if group.covers_all else own_slope.at[group.rows].add(s)
+        values = jnp.asarray(values, dtype=current.dtype)
+        current = current.at[rows].add(values - per_name[name][rows])
+        slope = slope.at[rows].add(-own_slope[rows])
+        per_name[name] = per_name[name].at[rows].set(values)
+    return current, slope, per_name
+
+
 def linear_solve(
     structure: Structure, voltage_solver: str, diag, upper, lower, rhs, upper_zero_at_roots=False
 ):

@@ -158,7 +158,8 @@ def synapse_step(
     """Advance synapse states and return `(states, current, slope)`.
 
     `clamps` maps a state name to `(edge rows, values)`; clamped synapse states are written
-    after the state update, before the currents are computed (as Jaxley does).
+    after the state update, before the currents are computed (as Jaxley does). A clamped
+    synaptic current (`i_<Name>`, nA) replaces the computed one, with zero slope.
     `shared_drive` (from `presynaptic_sharing`) marks the groups updated with one
     presynaptic drive per presynaptic compartment (`presynaptic_drive.py`).
 
@@ -207,10 +208,22 @@ def synapse_step(
         i0 = _current_at(*args, post_v)
         i1 = _current_at(*args, post_v + DELTA_V)
         name = f"i_{group.mechanism.name}"
+        if name in (clamps or {}):
+            i0, i1 = _clamped_current(structure, group, clamps[name], i0, i1)
         states[name] = i0 if group.covers_all else states[name].at[group.rows].set(i0)
         totals = totals.at[:, group.post].add(jnp.stack([i0, (i1 - i0) / DELTA_V]))
     totals = totals * (NA_PER_UM2_TO_UA_PER_CM2 / params["area"])
     return states, totals[0], totals[1]
+
+
+def _clamped_current(structure, group, clamp, i0, i1):
+    """`(i0, i1)` of a group with its clamped edges set to the clamp value (nA) at both
+    voltages: a clamped synaptic current drives the membrane with no slope dI/dv."""
+    rows, values = clamp
+    n = structure.n_edges
+    full0 = jnp.zeros(n, i0.dtype).at[group.rows].set(i0).at[rows].set(values)
+    full1 = jnp.zeros(n, i1.dtype).at[group.rows].set(i1).at[rows].set(values)
+    return full0[group.rows], full1[group.rows]
 
 
 def _current_at(group, syn_states, syn_params, pre_v, pre_nodes, post_nodes, dt, post_v):

@@ -372,6 +372,14 @@ def _solve(order: TreeOrder, diag, upper, lower, rhs):
     return solve(diag, upper, lower, rhs)
 
 
+def _zero_at_roots(order: TreeOrder, a):
+    """`a` with the roots' entries set to 0 (the elimination reads `upper` there)."""
+    has_parent = order.parent[:-1] < order.num_nodes
+    if has_parent.all():
+        return a
+    return jnp.where(has_parent.reshape((-1,) + (1,) * (jnp.ndim(a) - 1)), a, 0.0)
+
+
 def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: bool = False):
     """Solve `A x = rhs` for the tree matrix `A` described in the module docstring.
 
@@ -405,12 +413,12 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
             lambda y: _matvec(order, d, u, l, y),
             residual,
             solve=lambda _, c: _solve(order, d, u, l, c),
-            transpose_solve=lambda _, c: _solve(order, d, l, u, c),
+            # The transposed solve takes `lower` as its `upper`, which must be 0 at roots.
+            transpose_solve=lambda _, c: _solve(order, d, _zero_at_roots(order, l), u, c),
         )
         return x, x_dot
 
     # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
-    has_parent = order.parent[:-1] < order.num_nodes
-    if not upper_zero_at_roots and not has_parent.all():
-        upper = jnp.where(has_parent.reshape((-1,) + (1,) * (jnp.ndim(upper) - 1)), upper, 0.0)
+    if not upper_zero_at_roots:
+        upper = _zero_at_roots(order, upper)
     return solve(diag, upper, lower, rhs)

@@ -75,7 +75,8 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
     observables = set(structure.current_names) | set(structure.synapse_current_names)
     sizes = {k: structure.n_comp for k in node_rows}
     sizes.update({k: structure.n_edges for k in edge_rows})
-    rows = {**node_rows, **edge_rows}
+    # Ion currents that pumps read (e.g. `i_Ca`) are node states too, but observables.
+    rows = {k: r for k, r in {**node_rows, **edge_rows}.items() if k not in observables}
     dtype = jnp.result_type(float)
     template = {name: jnp.zeros(r.size, dtype) for name, r in rows.items()}
     _, unflatten_template = ravel_pytree(template)
