@@ -131,7 +131,8 @@ def add_clamps(externals: dict, external_inds: dict, data_clamps=None):
     """Add `data_clamps` (from `data_clamp`) to `externals` / `external_inds`.
 
     Args:
-        externals, external_inds: as for `add_stimuli` (not modified).
+        externals: as for `add_stimuli` (not modified).
+        external_inds: as for `add_stimuli` (not modified).
         data_clamps: output of `data_clamp`, or None.
 
     Returns:
@@ -257,7 +258,8 @@ def integrate(
         module: a Compartment, Branch, Cell or Network (or a view of one).
         params: trainable values, a list like `module.get_parameters()`.
         param_state: output of `data_set` calls.
-        data_stimuli, data_clamps: outputs of `data_stimulate` / `data_clamp`.
+        data_stimuli: output of `data_stimulate` (currents in nA per step).
+        data_clamps: output of `data_clamp`.
         t_max: duration in ms; `int(t_max // delta_t) + 1` steps are taken. Without it,
             the number of steps is the longest of the stimuli and clamps (time points).
         delta_t: time step in ms.
