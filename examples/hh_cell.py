@@ -1,6 +1,7 @@
-"""Flagship demo: a branched Hodgkin–Huxley cell driven by a step current.
+"""A branched Hodgkin–Huxley cell driven by a step current.
 
-Prints the number of somatic spikes and writes `demo.png` with the voltage traces.
+Prints the number of somatic spikes and writes the voltage traces (mV vs ms) to the PNG
+given by `--out` (default `hh_cell.png`).
 Run with `python examples/hh_cell.py --out hh_cell.png`.
 """
 

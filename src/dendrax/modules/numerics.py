@@ -179,8 +179,3 @@ class NumericsMixin:
         n = allowed_nodes_per_level
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"allowed_nodes_per_level must be a positive integer; got {n!r}.")
-
-    def to_jax(self) -> None:
-        """Jaxley's step that copies the tables into jax arrays before simulating or
-        calling `get_all_parameters`; dendrax reads the tables when a run is built, so
-        there is nothing to do (kept so that Jaxley scripts run unchanged)."""
