@@ -109,3 +109,23 @@ def test_read_morphology_h5_via_morphio(tmp_path):
     for key in ("length", "radius", "area"):
         np.testing.assert_allclose(from_h5.nodes[key], from_asc.nodes[key], rtol=1e-6)
     assert from_h5.basal.nodes["length"].sum() == pytest.approx(40.0)
+
+
+def test_network_with_synapses_survives_the_graph_round_trip():
+    """Jaxley's `to_graph(..., synapses=True)` / `from_graph` cycle: the synapse table and each
+    cell's branch tree come back (indices written out by hand for 2 cells x 3 branches x 2)."""
+    from dendrax.io.graph import from_graph, to_graph
+    from dendrax.synapses import IonotropicSynapse
+
+    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=2), parents=[-1, 0, 0])
+    net = jx.Network([cell, cell])
+    jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(2).comp(1), IonotropicSynapse())
+    jx.connect(net.cell(1).branch(1).comp(0), net.cell(0).branch(1).comp(1), IonotropicSynapse())
+    net.set("IonotropicSynapse_gS", 0.002)
+    back = from_graph(to_graph(net, synapses=True), traverse_for_solve_order=False)
+    assert back.edges["pre_index"].tolist() == [0, 8]  # comps: cell*6 + branch*2 + comp
+    assert back.edges["post_index"].tolist() == [11, 3]
+    assert back.edges["IonotropicSynapse_gS"].tolist() == [0.002, 0.002]
+    assert [s.name for s in back.synapses] == ["IonotropicSynapse"]
+    assert back.branch_edges["parent_branch_index"].tolist() == [0, 0, 3, 3]
+    assert back.branch_edges["child_branch_index"].tolist() == [1, 2, 4, 5]

@@ -192,8 +192,6 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
 
     nx = _nx()
     base = module.base
-    if synapses and base._edges and len(next(iter(base._edges.values()))):
-        raise NotImplementedError("to_graph(synapses=True) is not supported yet.")
     nodes = base._nodes
     n = int(base._ncomp_per_branch.sum())
     # Stored positions (SWC reader, compute_compartment_centers) win; otherwise centers.
@@ -210,6 +208,11 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
         frustum=base._frustum.copy(),
         module_type=type(base).__name__,
     )
+    if synapses and base._edges:
+        # The synapse table travels with the graph (not as graph edges, which would join
+        # cells into one tree for `from_graph`); `from_graph` rebuilds it as it was.
+        g.graph["synapses"] = list(base._synapses)
+        g.graph["synapse_edges"] = {k: np.array(v, copy=True) for k, v in base._edges.items()}
     cols = [k for k in nodes if k not in _INDEX]
     for i in range(n):
         attrs = {
@@ -351,7 +354,9 @@ def from_graph(
         cells = []
         for c in np.unique(branch_cell):
             keep = np.flatnonzero(branch_cell == c)
-            sub = g.subgraph([v for v, a in comps if a.get("cell_index", 0) == c]).copy()
+            # The cell's compartments and its branchpoints (they carry its topology).
+            members = [v for v, a in g.nodes(data=True) if a.get("cell_index", 0) == c]
+            sub = g.subgraph(members).copy()
             sub.graph.update(
                 g.graph,
                 xyzr=[xyzr[k] for k in keep],
@@ -361,10 +366,29 @@ def from_graph(
             )
             for v in sub.nodes:
                 sub.nodes[v]["cell_index"] = 0
+            sub.graph.pop("synapses", None)
+            sub.graph.pop("synapse_edges", None)
             cells.append(from_graph(sub, assign_groups, solve_root, traverse_for_solve_order))
-        return Network(cells)
+        net = Network(cells)
+        if g.graph.get("synapse_edges"):
+            _restore_synapses(net, g.graph["synapses"], g.graph["synapse_edges"])
+        return net
     cell._nodes.update(index_columns(ncomp, np.zeros(n_b, np.int64)))
     return cell
+
+
+def _restore_synapses(net, synapses, edge_columns) -> None:
+    """Put back the synapse table exported by ``to_graph(..., synapses=True)``."""
+    n = len(next(iter(edge_columns.values())))
+    for key in ("pre_index", "post_index"):
+        idx = np.asarray(edge_columns.get(key, np.zeros(0)), np.int64)
+        if idx.size != n or (n and (idx.min() < 0 or idx.max() >= net._inds.size)):
+            raise ValueError(
+                f"from_graph: synapse column {key!r} does not fit the graph's compartments"
+            )
+    net._synapses = list(synapses)
+    net._edges = {k: np.array(v, copy=True) for k, v in edge_columns.items()}
+    net._structure_changed()
 
 
 from dendrax.io.graph_tools import connect_graphs, vis_compartment_graph  # noqa: E402
