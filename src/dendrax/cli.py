@@ -80,13 +80,17 @@ def _swc_summary(cell, ncomp: int) -> list[str]:
     return lines
 
 
+def _no_such_file(path: Path) -> int:
+    print(f"error: {path}: no such file", file=sys.stderr)
+    return EXIT_INVALID
+
+
 def cmd_swc(args: argparse.Namespace) -> int:
     from dendrax.io.swc import SWCError, read_swc
 
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: {path}: no such file", file=sys.stderr)
-        return EXIT_INVALID
+        return _no_such_file(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -122,8 +126,7 @@ def cmd_swc(args: argparse.Namespace) -> int:
 def cmd_nmodl(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
-        print(f"error: {path}: no such file", file=sys.stderr)
-        return EXIT_INVALID
+        return _no_such_file(path)
     try:
         from dendrax.io.nmodl import read_mod
     except ImportError as err:

@@ -79,6 +79,17 @@ class TrainablesMixin:
                 f"trainable parameters: {base.num_trainable_params}"
             )
 
+    def _rows_in_view(self) -> dict[str, np.ndarray]:
+        """Masks of the base module's compartments (`"node"`) and synapses (`"edge"`) in view."""
+        from dendrax.synapses.edges import n_edges
+
+        base = self.base
+        in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
+        in_view["node"][self._inds] = True
+        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
+        in_view["edge"][self._edge_view_inds()] = True
+        return in_view
+
     def _trainables_in_view(self) -> list[tuple[dict, np.ndarray]]:
         """(trainable, values) for the trainables with values that set rows in view.
 
@@ -88,12 +99,7 @@ class TrainablesMixin:
         base = self.base
         if self is base:
             return [(t, np.arange(t["init"].size)) for t in base._trainables]
-        in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
-        in_view["node"][self._inds] = True
-        from dendrax.synapses.edges import n_edges
-
-        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
-        in_view["edge"][self._edge_view_inds()] = True
+        in_view = self._rows_in_view()
         out = []
         for t in base._trainables:
             values = np.unique(t["param_of_row"][in_view[t["kind"]][t["rows"]]])
@@ -149,12 +155,7 @@ class TrainablesMixin:
             return
         import jax.numpy as jnp
 
-        from dendrax.synapses.edges import n_edges
-
-        in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
-        in_view["node"][self._inds] = True
-        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
-        in_view["edge"][self._edge_view_inds()] = True
+        in_view = self._rows_in_view()
         kept = []
         for t in base._trainables:
             outside = ~in_view[t["kind"]][t["rows"]]
