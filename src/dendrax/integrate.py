@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.simulator.branchpoint_states import with_branchpoints, without_branchpoints
 from dendrax.simulator.params import check_params_structure, uniform_parameters
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import (
@@ -537,6 +538,12 @@ def _custom_transition(module, structure, solver):
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):
     """Pure `init_fn` and `step_fn` for hand-written simulation loops.
 
+    The states have Jaxley's layout: every compartment-level state (voltage, channel
+    states and currents) is an (n_comp + n_branchpoints,) array whose last entries belong
+    to the branchpoint nodes (one per branch with children): there `v` is the branchpoint's
+    voltage (mV) after a step (-1 after `init_fn`, as Jaxley), channel states are -1 and
+    currents 0. `step_fn` also accepts (n_comp,) arrays.
+
     Returns:
         `init_fn(params, all_states=None, param_state=None, delta_t=0.025) -> (states, all_params)`
         and `step_fn(states, all_params, externals, external_inds, delta_t=0.025) -> states`,
@@ -551,6 +558,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
 
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
         plan = _delay_plan(module, structure, delta_t)
+        if all_states is not None:
+            all_states = without_branchpoints(structure, all_states)
         states, all_params = initial_values(
             module, structure, params, param_state, all_states, delay_plan=plan
         )
@@ -559,7 +568,7 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
             if transition is None:
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params["exp_euler_transition"] = transition
-        return states, all_params
+        return with_branchpoints(structure, states), all_params
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
         plan = _delay_plan(module, structure, delta_t)
@@ -568,6 +577,8 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
             steps[key] = make_step(structure, solver, plan, voltage_solver)
         external_inds = external_inds or {}
         merged = {name: (external_inds[name], values) for name, values in externals.items()}
-        return steps[key](dict(all_states), all_params, merged, delta_t)
+        states = without_branchpoints(structure, all_states)
+        new = steps[key](states, all_params, merged, delta_t)
+        return with_branchpoints(structure, new, all_params)
 
     return init_fn, step_fn

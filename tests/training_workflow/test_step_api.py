@@ -95,3 +95,30 @@ def test_return_states_with_padded_checkpointing_is_the_state_at_t_max():
     )  # 81 > 80 steps
     for key in ("v", "HH_m"):
         np.testing.assert_allclose(np.asarray(padded[key]), np.asarray(plain[key]), atol=1e-10)
+
+
+def test_states_carry_the_branchpoint_voltage_as_jaxley():
+    """Jaxley's layout: compartments, then one entry per branchpoint. At a branchpoint of
+    three identical branches (equal half-compartment resistances), the current balance
+    makes its voltage the mean of its three neighbouring compartments."""
+    cell = jx.Cell([jx.Branch(jx.Compartment(), 3)] * 3, parents=[-1, 0, 0])
+    cell.insert(jx.channels.HH())
+    cell.init_states()
+    cell.branch(0).comp(0).stimulate(jx.step_current(0.0, 1.0, 0.4, DT, 1.0), verbose=False)
+    init_fn, step_fn = build_init_and_step_fn(cell)
+    states, all_params = init_fn([], delta_t=DT)
+    assert states["v"].shape == states["HH_m"].shape == states["i_HH"].shape == (10,)
+    assert float(states["v"][9]) == -1.0 and float(states["HH_m"][9]) == -1.0
+    assert float(states["i_HH"][9]) == 0.0
+    for t in range(40):
+        externals = {k: jnp.asarray(v[:, t]) for k, v in cell.externals.items()}
+        states = step_fn(states, all_params, externals, cell.external_inds, delta_t=DT)
+    v = np.asarray(states["v"])
+    neighbours = v[[2, 3, 6]]  # last comp of branch 0, first comps of branches 1 and 2
+    assert np.ptp(neighbours) > 1.0  # the stimulus makes them differ
+    assert v[9] == pytest.approx(neighbours.mean(), abs=1e-10)
+    # a step also accepts compartment-only states (the branchpoint entry is recomputed)
+    again = step_fn({k: x[:9] for k, x in states.items()}, all_params, {}, {}, delta_t=DT)
+    np.testing.assert_allclose(
+        np.asarray(again["v"]), np.asarray(step_fn(states, all_params, {}, {}, delta_t=DT)["v"])
+    )

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from dendrax.simulator.branchpoint_states import with_branchpoints, without_branchpoints
 from dendrax.simulator.step import channel_currents
 from dendrax.simulator.structure import compile_structure
 from dendrax.simulator.synapse_step import initial_synapse_currents
@@ -52,8 +53,9 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
         - `remove_observables(all_states) -> dynamic_states`: drops currents and NaN padding;
           every entry becomes a (k,) array over the rows where the state is defined.
         - `add_observables(dynamic_states, all_params, delta_t) -> all_states`: restores
-          the padding (NaN) and recomputes channel currents (mA/cm²) and synaptic currents
-          (nA) at the given states, as `init_fn` does; `delta_t` in ms.
+          the padding (NaN) and the branchpoint entries of `build_init_and_step_fn`'s
+          layout (v and states -1, currents 0), and recomputes channel currents (mA/cm²)
+          and synaptic currents (nA) at the given states, as `init_fn` does; `delta_t` in ms.
         - `flatten(dynamic_states) -> (n,) array` and `unflatten((n,) array) -> dynamic_states`,
           with a fixed order of states (`n` = number of dynamic state values).
 
@@ -96,6 +98,7 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
     def add_observables(dynamic_states: dict, all_params: dict, delta_t: float) -> dict:
         """`all_states` for `step_fn`: NaN padding restored, currents recomputed."""
         states = {}
+        all_params = without_branchpoints(structure, all_params)
         for name, value in dynamic_states.items():
             if name in rows:
                 value = jnp.asarray(value)
@@ -111,7 +114,7 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
         states.update(per_name)
         if structure.synapses:
             states.update(initial_synapse_currents(structure, states, all_params, delta_t))
-        return states
+        return with_branchpoints(structure, states)
 
     def flatten(dynamic_states: dict):
         """(n,) vector of the dynamic states (order: states sorted by name)."""
