@@ -20,7 +20,6 @@ from dendrax.simulator.run import (
     node_table_values,
     static_geometry,
 )
-from dendrax.simulator.step import implicit_coefficients, implicit_step_size
 from dendrax.simulator.structure import compile_structure
 from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
@@ -421,7 +420,7 @@ def _warn_if_not_finite(recordings, delta_t, solver) -> None:
     warnings.warn(
         f"The simulation blew up: recording {rec} is NaN, inf or beyond 1e9 from time step "
         f"{step} on "
-        f"(t = {step * float(delta_t):g} ms, solver {solver!r}, {values.dtype}). Try "
+        f"(t = {step * float(delta_t):g} ms, solver {solver.name!r}, {values.dtype}). Try "
         "jax.config.update('jax_enable_x64', True), a smaller delta_t, or solver='bwd_euler'.",
         RuntimeWarning,
         stacklevel=3,
@@ -441,7 +440,7 @@ def _make_runner(
     delta_t,
     return_states,
     delay_plan=None,
-    voltage_solver="tree",
+    voltage_solver=None,
     shared_drive=(),
     uniform=(),
     bake_uniform=False,
@@ -469,16 +468,15 @@ def _make_runner(
             delay_plan=delay_plan,
             static=dynamic["static"],
         )
-        if solver == "exp_euler":
+        if solver.uses_transition:
             transition = dynamic["transition"]
             if transition is None:  # once per call, outside the time loop
                 transition = exp_euler_transitions(structure, all_params, delta_t)
             all_params = {**all_params, "exp_euler_transition": transition}
 
-        if solver in ("bwd_euler", "crank_nicolson") and "implicit" not in all_params["axial"]:
+        if solver.implicit and "implicit" not in all_params["axial"]:
             # once per call, outside the time loop
-            h = implicit_step_size(solver, delta_t)
-            system = implicit_coefficients(structure, all_params["axial"], h)
+            system = solver.prepare(structure, all_params["axial"], delta_t)
             all_params = {**all_params, "axial": {**all_params["axial"], "implicit": system}}
 
         # Uniform parameters enter the loop as scalars (see `uniform_parameters`).
@@ -523,7 +521,7 @@ def _check_diffusion_coefficients(module, structure):
 def _custom_transition(module, structure, solver):
     """The propagator stored by `customize_solver_exp_euler`, checked against the model."""
     stored = module.base.__dict__.get("_exp_euler_transition")
-    if solver != "exp_euler" or stored is None:
+    if not solver.uses_transition or stored is None:
         return None
     expected = (1 + len(structure.diffused_states), structure.n_comp, structure.n_comp)
     if tuple(stored.shape) != expected:
@@ -563,7 +561,7 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         states, all_params = initial_values(
             module, structure, params, param_state, all_states, delay_plan=plan
         )
-        if solver == "exp_euler":
+        if solver.uses_transition:
             transition = _custom_transition(module, structure, solver)
             if transition is None:
                 transition = exp_euler_transitions(structure, all_params, delta_t)

@@ -9,8 +9,9 @@ import pytest
 import dendrax as jx
 from dendrax.channels import HH
 from dendrax.simulator.run import initial_values, static_geometry
-from dendrax.simulator.step import implicit_coefficients, implicit_step_size
 from dendrax.simulator.structure import compile_structure
+from dendrax.solvers import time_scheme
+from dendrax.solvers.implicit import implicit_coefficients
 
 jax.config.update("jax_enable_x64", True)
 
@@ -37,14 +38,15 @@ def test_matches_the_traced_coefficients(solver):
     params = [{k: jnp.asarray(v) * 1.3 for k, v in p.items()} for p in params]
     param_state = cell.branch(4).data_set("length", 12.0, None)
     dt = 0.025
-    static = static_geometry(cell, structure, params, param_state, solver, dt)
+    scheme = time_scheme(solver)
+    static = static_geometry(cell, structure, params, param_state, scheme, dt)
     expected = static["axial"]
     _, all_params = initial_values(cell, structure, params, param_state)
     for key, value in static["geometry"].items():
         assert isinstance(value, np.ndarray)
         np.testing.assert_allclose(value, np.asarray(all_params[key]), rtol=1e-13)
     traced = dict(all_params["axial"])
-    traced["implicit"] = implicit_coefficients(structure, traced, implicit_step_size(solver, dt))
+    traced["implicit"] = implicit_coefficients(structure, traced, scheme.step_size(dt))
     for key in ("child_row", "parent_row", "diag"):
         np.testing.assert_allclose(expected[key], np.asarray(traced[key]), rtol=1e-13)
     for key in ("diag", "upper", "lower"):
@@ -57,11 +59,11 @@ def test_matches_the_traced_coefficients(solver):
 def test_not_used_for_traced_inputs_or_explicit_solvers():
     cell = _cell()
     structure = compile_structure(cell)
-    assert static_geometry(cell, structure, None, None, "fwd_euler", 0.025) is None
+    assert static_geometry(cell, structure, None, None, time_scheme("fwd_euler"), 0.025) is None
 
     def probe(value):
         state = cell.branch(4).data_set("length", value, None)
-        assert static_geometry(cell, structure, None, state, "bwd_euler", 0.025) is None
+        assert static_geometry(cell, structure, None, state, time_scheme("bwd_euler"), 0.025) is None
         return value
 
     jax.jit(probe)(12.0)

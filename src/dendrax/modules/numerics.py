@@ -132,7 +132,7 @@ class NumericsMixin:
         import jax.numpy as jnp
 
         from dendrax.simulator.run import exp_euler_transitions, initial_values
-        from dendrax.simulator.step import exp_euler_transition
+        from dendrax.solvers.exponential_euler import exp_euler_transition
         from dendrax.simulator.structure import compile_structure
 
         structure = compile_structure(self)

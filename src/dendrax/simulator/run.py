@@ -18,9 +18,6 @@ from dendrax.simulator.step import (
     channel_currents,
     clamp_channel_currents,
     diffusion_coefficients,
-    exp_euler_transition,
-    implicit_coefficients,
-    implicit_step_size,
     update_channels,
     voltage_step,
 )
@@ -30,6 +27,8 @@ from dendrax.simulator.synapse_step import (
     initial_synapse_currents,
     synapse_step,
 )
+from dendrax.solvers.exponential_euler import exp_euler_transition
+from dendrax.solvers.tree import TreeSolver
 from dendrax.utils.jax_utils import select
 
 __all__ = [
@@ -133,7 +132,7 @@ def initial_values(
     return states, all_params
 
 
-def static_geometry(module, structure: Structure, params, param_state, solver: str, delta_t):
+def static_geometry(module, structure: Structure, params, param_state, scheme, delta_t):
     """`{"geometry": ..., "axial": ...}` in numpy, when nothing they use is traced.
 
     `geometry` as `params.geometry` (area, volume, resistive loads), `axial` the axial
@@ -146,7 +145,7 @@ def static_geometry(module, structure: Structure, params, param_state, solver: s
     not call it with traced `params`). Trainables and `data_set` values are applied as in
     `initial_values`.
     """
-    if solver not in ("bwd_euler", "crank_nicolson") or isinstance(delta_t, jax.core.Tracer):
+    if not scheme.implicit or isinstance(delta_t, jax.core.Tracer):
         return None
     if any(isinstance(item["val"], jax.core.Tracer) for item in param_state or []):
         return None
@@ -166,7 +165,7 @@ def static_geometry(module, structure: Structure, params, param_state, solver: s
     with np.errstate(all="ignore"):  # bad geometry is reported by `initial_values`
         geom = geometry(raw, effective_frustum(module.base, param_state))
         axial = axial_coefficients(structure, raw, geom)
-        implicit = implicit_coefficients(structure, axial, implicit_step_size(solver, delta_t))
+        implicit = scheme.prepare(structure, axial, delta_t)
     return {"geometry": geom, "axial": {**axial, "implicit": implicit}}
 
 
@@ -231,11 +230,18 @@ def _add_injected(i_ext, inds, amps):
     return i_ext
 
 
+def _prepared(scheme, axial: dict, transitions, k: int):
+    """The once-per-run data of `scheme` for coupling `axial` (k-th propagator), or None."""
+    if scheme.uses_transition:
+        return None if transitions is None else transitions[k]
+    return axial.get("implicit") if scheme.implicit else None
+
+
 def make_step(
     structure: Structure,
-    solver: str,
+    scheme,
     delay_plan=None,
-    voltage_solver: str = "tree",
+    linear_solver=None,
     shared_drive: tuple = (),
 ):
     """The pure one-step function `step(states, all_params, externals, delta_t)`.
@@ -245,11 +251,16 @@ def make_step(
     Order: channel states, synapse states, clamps, linearized channel and synaptic
     currents (a clamped current, e.g. "i_HH", replaces that channel's current and slope in
     its rows), implicit voltage solve (and diffused-ion solves), voltage clamps.
-    `voltage_solver` is "tree", "sparse" or "dense". With `solver="exp_euler"` the
-    propagators are read from `all_params["exp_euler_transition"]` when present
-    (`exp_euler_transitions`), else computed in every step. `shared_drive` (from
+    `scheme` is a `dendrax.solvers.TimeScheme`, `linear_solver` a `LinearSolver` (default:
+    the tree solver). A scheme that `uses_transition` reads its propagators from
+    `all_params["exp_euler_transition"]` when present (`exp_euler_transitions`), else
+    computes them in every step; an implicit one reads its system from
+    `all_params["axial"]["implicit"]` when present. `shared_drive` (from
     `presynaptic_sharing`) selects synapse groups updated per presynaptic compartment.
     """
+
+    if linear_solver is None:
+        linear_solver = TreeSolver()
 
     def step(states, all_params, externals, delta_t):
         geom = all_params
@@ -276,10 +287,10 @@ def make_step(
             inds, amps = externals["i"]
             i_ext = _add_injected(i_ext, inds, amps)
         i_ext = i_ext * NA_PER_UM2_TO_UA_PER_CM2 / all_params["area"]
-        transitions = all_params.get("exp_euler_transition") if solver == "exp_euler" else None
+        transitions = all_params.get("exp_euler_transition") if scheme.uses_transition else None
         v = voltage_step(
             structure,
-            solver,
+            scheme,
             states["v"],
             current,
             slope,
@@ -287,24 +298,25 @@ def make_step(
             all_params["capacitance"],
             all_params["axial"],
             delta_t,
-            voltage_solver,
-            None if transitions is None else transitions[0],
+            linear_solver,
+            _prepared(scheme, all_params["axial"], transitions, 0),
         )
         for k, name in enumerate(structure.diffused_states):
             zeros = jnp.zeros_like(v)
             flux, lin = ion_terms.get(name, (zeros, zeros))
+            ion_axial = all_params["ion_axial"][name]
             states[name] = voltage_step(
                 structure,
-                solver,
+                scheme,
                 states[name],
                 flux,
                 lin,
                 zeros,
                 jnp.ones_like(v),
-                all_params["ion_axial"][name],
+                ion_axial,
                 delta_t,
-                voltage_solver,
-                None if transitions is None else transitions[1 + k],
+                linear_solver,
+                _prepared(scheme, ion_axial, transitions, 1 + k),
             )
         if "v" in externals:
             inds, values = externals["v"]

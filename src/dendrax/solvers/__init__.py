@@ -1,5 +1,6 @@
 """Voltage solvers and the mapping of Jaxley's solver names onto dendrax's implementations.
 
+Solvers are objects (`interfaces.py`), one per file, registered by name in `registry.py`.
 Linear solvers of the implicit cable system (`voltage_solver`): "tree" (Hines elimination,
 `tree.py`, O(n)), "sparse" (`jax.experimental.sparse` direct solve, `sparse.py`) and
 "dense" (`jnp.linalg.solve` on the assembled matrix, `dense.py`, O(n³); small models and
@@ -8,40 +9,34 @@ reference use). Time-stepping schemes (`solver`): "bwd_euler", "crank_nicolson",
 """
 
 from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix
+from dendrax.solvers.interfaces import LinearSolver, TimeScheme
+from dendrax.solvers.registry import (
+    LINEAR_SOLVER_ALIASES,
+    LINEAR_SOLVERS,
+    TIME_SCHEMES,
+    linear_solver,
+    register_linear_solver,
+    register_time_scheme,
+    time_scheme,
+)
 from dendrax.solvers.sparse import sparse_solve
 from dendrax.solvers.tree import TreeOrder, build_tree_order, tree_offdiag_matvec, tree_solve
 
-#: Voltage-solver names (Jaxley's and dendrax's) -> dendrax implementation.
-VOLTAGE_SOLVERS = {
-    "jaxley.dhs": "tree",
-    "jaxley.dhs.cpu": "tree",
-    "jaxley.dhs.gpu": "tree",
-    "jaxley.stone": "tree",
-    "jaxley.thomas": "tree",
-    "tree": "tree",
-    "jax.sparse": "sparse",
-    "sparse": "sparse",
-    "dense": "dense",
-}
+#: Voltage-solver names (Jaxley's and dendrax's) -> dendrax's registered linear solver.
+VOLTAGE_SOLVERS = LINEAR_SOLVER_ALIASES
 
-#: Time-stepping schemes for the voltage equation.
-SOLVERS = ("bwd_euler", "crank_nicolson", "fwd_euler", "exp_euler")
+#: Time-stepping schemes for the voltage equation (registered names).
+SOLVERS = tuple(TIME_SCHEMES)
 
 
-def resolve_voltage_solver(name: str) -> str:
-    """Map a voltage-solver name (dendrax's or Jaxley's) to dendrax's implementation."""
-    if not isinstance(name, str) or name not in VOLTAGE_SOLVERS:
-        raise ValueError(
-            f"Unknown voltage_solver {name!r}. Valid names: {', '.join(sorted(VOLTAGE_SOLVERS))}."
-        )
-    return VOLTAGE_SOLVERS[name]
+def resolve_voltage_solver(name) -> LinearSolver:
+    """The linear solver object for a voltage-solver name (dendrax's or Jaxley's)."""
+    return linear_solver(name)
 
 
-def resolve_solver(name: str) -> str:
-    """Validate a time-stepping scheme name."""
-    if name not in SOLVERS:
-        raise ValueError(f"Unknown solver {name!r}. Valid solvers: {', '.join(SOLVERS)}.")
-    return name
+def resolve_solver(name) -> TimeScheme:
+    """The time-scheme object for a `solver=` name."""
+    return time_scheme(name)
 
 
 __all__ = [
@@ -58,4 +53,12 @@ __all__ = [
     "SOLVERS",
     "resolve_voltage_solver",
     "resolve_solver",
+    "LinearSolver",
+    "TimeScheme",
+    "LINEAR_SOLVERS",
+    "TIME_SCHEMES",
+    "register_linear_solver",
+    "register_time_scheme",
+    "linear_solver",
+    "time_scheme",
 ]

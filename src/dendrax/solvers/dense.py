@@ -9,11 +9,22 @@ dense matrix exponential anyway).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["tree_to_dense", "dense_solve", "coupling_matrix", "transition_matrix", "exp_euler_step"]
+from dendrax.solvers.interfaces import LinearSolver
+
+__all__ = [
+    "tree_to_dense",
+    "dense_solve",
+    "coupling_matrix",
+    "transition_matrix",
+    "exp_euler_step",
+    "DenseSolver",
+]
 
 
 def tree_to_dense(parent: np.ndarray, diag, upper, lower):
@@ -80,3 +91,17 @@ def exp_euler_step(x, dt, const, lin, transition):
     exact = x_inf + (x - x_inf) * jnp.exp(-dt * safe)
     x = jnp.where(nonzero, exact, x + dt * const)
     return transition @ x
+
+
+@dataclass(frozen=True)
+class DenseSolver(LinearSolver):
+    """LU of the assembled (n, n) matrix: O(n³), a reference for small models."""
+
+    name = "dense"
+
+    def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
+        return dense_solve(structure.tree_parent, diag, upper, lower, rhs)
+
+    def sequential_iterations(self, structure) -> int:
+        # LU's pivot steps run one after another, each a vectorized row update
+        return 2 * int(structure.n_nodes)

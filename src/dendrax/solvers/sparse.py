@@ -11,11 +11,15 @@ trace time. `spsolve` runs cuSPARSE on GPU and SciPy (through a host callback) o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["csr_pattern", "sparse_solve"]
+from dendrax.solvers.interfaces import LinearSolver
+
+__all__ = ["csr_pattern", "sparse_solve", "SparseSolver"]
 
 
 def csr_pattern(parent: np.ndarray):
@@ -74,3 +78,17 @@ def sparse_solve(parent: np.ndarray, diag, upper, lower, rhs):
         solve=lambda _, b: _spsolve(data, indices, indptr, b),
         transpose_solve=lambda _, b: _spsolve(data_t, indices, indptr, b),
     )
+
+
+@dataclass(frozen=True)
+class SparseSolver(LinearSolver):
+    """`jax.experimental.sparse` direct solve (cuSPARSE on GPU, SciPy on CPU)."""
+
+    name = "sparse"
+
+    def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
+        return sparse_solve(structure.tree_parent, diag, upper, lower, rhs)
+
+    def sequential_iterations(self, structure) -> int:
+        # a direct factorization of a tree has the elimination's dependency chain
+        return 2 * int(structure.n_nodes)

@@ -28,6 +28,7 @@ import numpy as np
 from jax.ad_checkpoint import checkpoint_name
 
 from dendrax.solvers.forest import MIN_BATCHED_COPIES, contiguous_blocks, group_identical_trees
+from dendrax.solvers.interfaces import LinearSolver
 from dendrax.utils.jax_utils import scatter_add_static, take_static
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "build_tree_order",
     "tree_solve",
     "tree_offdiag_matvec",
+    "TreeSolver",
 ]
 
 #: `jax.ad_checkpoint.checkpoint_name` of the solution inside the derivative rule of
@@ -422,3 +424,17 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
     if not upper_zero_at_roots:
         upper = _zero_at_roots(order, upper)
     return solve(diag, upper, lower, rhs)
+
+
+@dataclass(frozen=True)
+class TreeSolver(LinearSolver):
+    """Hines elimination node by node (`tree_solve`): O(n) work, n sequential steps."""
+
+    name = "tree"
+
+    def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
+        return tree_solve(structure.tree, diag, upper, lower, rhs, upper_zero_at_roots)
+
+    def sequential_iterations(self, structure) -> int:
+        # elimination and back-substitution each visit every node once
+        return 2 * int(structure.n_nodes)

@@ -1,0 +1,87 @@
+"""One registry of the time schemes and linear solvers, and Jaxley's names for them.
+
+`integrate(..., solver=..., voltage_solver=...)` and `dendrax.compile` look names up here.
+A new scheme or solver is available everywhere (and picked up by the contract tests) once
+registered::
+
+    register_linear_solver(MySolver(), aliases=("my.solver",))
+"""
+
+from __future__ import annotations
+
+from dendrax.solvers.backward_euler import BackwardEuler
+from dendrax.solvers.crank_nicolson import CrankNicolson
+from dendrax.solvers.dense import DenseSolver
+from dendrax.solvers.exponential_euler import ExponentialEuler
+from dendrax.solvers.forward_euler import ForwardEuler
+from dendrax.solvers.interfaces import LinearSolver, TimeScheme
+from dendrax.solvers.sparse import SparseSolver
+from dendrax.solvers.tree import TreeSolver
+
+__all__ = [
+    "TIME_SCHEMES",
+    "LINEAR_SOLVERS",
+    "LINEAR_SOLVER_ALIASES",
+    "register_time_scheme",
+    "register_linear_solver",
+    "time_scheme",
+    "linear_solver",
+]
+
+#: {name: TimeScheme}: the `solver=` names.
+TIME_SCHEMES: dict[str, TimeScheme] = {}
+#: {name: LinearSolver}: dendrax's own `voltage_solver=` names.
+LINEAR_SOLVERS: dict[str, LinearSolver] = {}
+#: {any accepted voltage_solver name (Jaxley's included): registered name}.
+LINEAR_SOLVER_ALIASES: dict[str, str] = {}
+
+
+def register_time_scheme(scheme: TimeScheme) -> TimeScheme:
+    """Make `scheme` available as `solver=scheme.name`."""
+    if not isinstance(scheme, TimeScheme) or not scheme.name:
+        raise TypeError(f"Expected a TimeScheme instance with a name; got {scheme!r}.")
+    TIME_SCHEMES[scheme.name] = scheme
+    return scheme
+
+
+def register_linear_solver(solver: LinearSolver, aliases: tuple = ()) -> LinearSolver:
+    """Make `solver` available as `voltage_solver=solver.name` and under `aliases`."""
+    if not isinstance(solver, LinearSolver) or not solver.name:
+        raise TypeError(f"Expected a LinearSolver instance with a name; got {solver!r}.")
+    LINEAR_SOLVERS[solver.name] = solver
+    for alias in (solver.name, *aliases):
+        LINEAR_SOLVER_ALIASES[alias] = solver.name
+    return solver
+
+
+def time_scheme(name) -> TimeScheme:
+    """The registered scheme called `name` (a TimeScheme instance passes through)."""
+    if isinstance(name, TimeScheme):
+        return name
+    if not isinstance(name, str) or name not in TIME_SCHEMES:
+        raise ValueError(f"Unknown solver {name!r}. Valid solvers: {', '.join(TIME_SCHEMES)}.")
+    return TIME_SCHEMES[name]
+
+
+def linear_solver(name) -> LinearSolver:
+    """The registered linear solver for `name`, dendrax's or Jaxley's (an instance passes)."""
+    if isinstance(name, LinearSolver):
+        return name
+    if not isinstance(name, str) or name not in LINEAR_SOLVER_ALIASES:
+        raise ValueError(
+            f"Unknown voltage_solver {name!r}. Valid names: "
+            f"{', '.join(sorted(LINEAR_SOLVER_ALIASES))}."
+        )
+    return LINEAR_SOLVERS[LINEAR_SOLVER_ALIASES[name]]
+
+
+for _scheme in (BackwardEuler(), CrankNicolson(), ForwardEuler(), ExponentialEuler()):
+    register_time_scheme(_scheme)
+# Jaxley's "jaxley.dhs" family (dendritic hierarchical scheduling), Stone's and Thomas's
+# algorithms all solve the same tree system; dendrax solves it by Hines elimination.
+register_linear_solver(
+    TreeSolver(),
+    aliases=("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "jaxley.stone", "jaxley.thomas"),
+)
+register_linear_solver(SparseSolver(), aliases=("jax.sparse",))
+register_linear_solver(DenseSolver())
