@@ -7,6 +7,7 @@ from dendrax import channels, nn, optimize, pumps, solver_gate, synapses, traini
 # leave the string in place, so both `jx.__version__` and `from dendrax.__version__ import
 # __version__` work.
 from dendrax.__version__ import __version__ as __version__
+from dendrax.compiler import compile  # noqa: A004 - `dendrax.compile(module)`
 from dendrax.connect import (  # `jx.connect` is the function, as in Jaxley
     connect,
     connectivity_matrix_connect,
@@ -18,6 +19,7 @@ from dendrax.io.morphology import read_morphology
 from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
 from dendrax.optimize import ParamTransform
+from dendrax.simulator.simulator import Simulator
 from dendrax.stimulus import datapoint_to_step_currents, step_current
 
 __all__ = [
@@ -28,6 +30,8 @@ __all__ = [
     "Module",
     "View",
     "integrate",
+    "compile",
+    "Simulator",
     "read_swc",
     "read_morphology",
     "ParamTransform",

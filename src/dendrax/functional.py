@@ -23,23 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.simulator.run import initial_values, make_step
+from dendrax.compiler import compile as compile_module
+from dendrax.simulator.scan import scan_steps
 from dendrax.simulator.step import channel_currents, mechanism_params, mechanism_states
-from dendrax.simulator.structure import Structure, compile_structure
-from dendrax.simulator.synapse_step import (
-    initial_delay_buffer,
-    initial_synapse_currents,
-    make_delay_plan,
-)
-from dendrax.solvers import resolve_solver
+from dendrax.simulator.structure import Structure
+from dendrax.simulator.synapse_step import initial_delay_buffer, initial_synapse_currents
 
 __all__ = ["steady_state_init", "simulate"]
-
-
-def _delay_plan(module, structure: Structure, delta_t):
-    if structure.n_edges == 0:
-        return None
-    return make_delay_plan(structure, module.base._edges["delay"], delta_t)
 
 
 def _check_dt(delta_t) -> None:
@@ -92,9 +82,9 @@ def steady_state_init(module, params=None, delta_t: float = 0.025, param_state=N
         with the same `params`, or to `simulate(..., all_states=...)`.
     """
     _check_dt(delta_t)
-    structure = compile_structure(module)
-    plan = _delay_plan(module, structure, delta_t)
-    states, all_params = initial_values(module, structure, params, param_state, delay_plan=plan)
+    sim = compile_module(module, delta_t=delta_t, param_state=param_state, require_recordings=False)
+    structure, plan = sim.structure, sim.spec.delay_plan
+    states, all_params = sim.init(params)
     states = _channel_steady_states(structure, states, all_params, delta_t)
     _, _, per_name = channel_currents(
         structure, states, all_params, all_params, delta_t, with_slope=False
@@ -105,19 +95,6 @@ def steady_state_init(module, params=None, delta_t: float = 0.025, param_state=N
     if plan is not None:
         states.update(initial_delay_buffer(plan, states))
     return states
-
-
-def _recording_gathers(module):
-    """[(state, (k,) rows)] grouped by state, and the permutation back to recording order."""
-    recs = module.base._recordings
-    if not recs:
-        raise ValueError("No recordings are set. Call e.g. `module.comp(0).record('v')` first.")
-    grouped = {}
-    for position, (state, _, row) in enumerate(recs):
-        grouped.setdefault(state, []).append((row, position))
-    gathers = [(state, np.array([r for r, _ in items])) for state, items in grouped.items()]
-    order = np.argsort(np.concatenate([[p for _, p in items] for items in grouped.values()]))
-    return gathers, order
 
 
 def _stimulus_arrays(stim_comp_index, stim_current, n_comp: int):
@@ -183,9 +160,8 @@ def simulate(
     _check_dt(delta_t)
     if t_max is None or not math.isfinite(float(t_max)) or float(t_max) < 0:
         raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
-    solver = resolve_solver(solver)
-    structure = compile_structure(module)
-    gathers, order = _recording_gathers(module)
+    sim = compile_module(module, solver=solver, delta_t=delta_t, param_state=param_state)
+    structure = sim.structure
     n_steps = int(t_max // delta_t + 1)
     index, current = _stimulus_arrays(stim_comp_index, stim_current, structure.n_comp)
     t_len = current.shape[1]
@@ -194,25 +170,14 @@ def simulate(
         if t_len >= n_steps
         else jnp.pad(current, ((0, 0), (0, n_steps - t_len)))
     )
-    plan = _delay_plan(module, structure, delta_t)
-    states, all_params = initial_values(
-        module,
-        structure,
-        [] if params is None else params,
-        param_state,
-        all_states,
-        delay_plan=plan,
-    )
-    step = make_step(structure, solver, plan)
-
-    def record(s):
-        return jnp.concatenate([s[name][rows] for name, rows in gathers])[order]
+    states, all_params = sim.init([] if params is None else params, all_states=all_states)
+    if sim.spec.scheme.implicit:  # once per call, outside the time loop
+        system = sim.spec.scheme.prepare(structure, all_params["axial"], delta_t)
+        all_params = {**all_params, "axial": {**all_params["axial"], "implicit": system}}
 
     def body(carry, amps):
-        new = step(carry, all_params, {"i": (index, amps)}, delta_t)
-        return new, record(new)
+        new = sim.step(carry, all_params, {"i": (index, amps)})
+        return new, sim.record(new)
 
-    from dendrax.integrate import _scan
-
-    _, traces = _scan(body, states, current.T, n_steps, checkpoint_lengths, final_needed=False)
-    return jnp.concatenate([record(states)[:, None], traces.T], axis=1)
+    _, traces = scan_steps(body, states, current.T, n_steps, checkpoint_lengths, final_needed=False)
+    return jnp.concatenate([sim.record(states)[:, None], traces.T], axis=1)

@@ -9,79 +9,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.compiler import _last_wins
+from dendrax.compiler import compile as compile_module
 from dendrax.simulator.branchpoint_states import with_branchpoints, without_branchpoints
-from dendrax.simulator.params import check_params_structure, uniform_parameters
-from dendrax.simulator.presynaptic_drive import presynaptic_sharing
-from dendrax.simulator.run import (
-    effective_frustum,
-    exp_euler_transitions,
-    initial_values,
-    make_step,
-    node_table_values,
-    static_geometry,
-)
-from dendrax.simulator.structure import compile_structure
-from dendrax.simulator.synapse_step import make_delay_plan
-from dendrax.solvers import resolve_solver, resolve_voltage_solver
-from dendrax.solvers.tree import SOLUTION_NAME
-from dendrax.utils.jax_utils import take_static
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
-
-
-def _check_dt(delta_t):
-    if isinstance(delta_t, jax.core.Tracer):
-        return
-    dt = float(delta_t)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"delta_t must be a finite number > 0 (ms); got {delta_t!r}.")
-
-
-def _collect_stimuli(module, data_stimuli=None):
-    """The module's stimuli and `data_stimuli` as (inds (k,), currents (k, T)), or None.
-
-    Stimuli of different lengths are zero-padded to the longest.
-    """
-    entries = [(rows, series) for rows, series in module.base._stimuli]
-    entries += [(rows, series) for _, rows, series in (data_stimuli or [])]
-    if not entries:
-        return None
-    t_len = max(int(s.shape[1]) for _, s in entries)
-    padded = [
-        jnp.asarray(s, dtype=float)
-        if s.shape[1] == t_len
-        else jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1])))
-        for _, s in entries
-    ]
-    inds = np.concatenate([np.asarray(r) for r, _ in entries])
-    return inds, jnp.concatenate(padded, axis=0)
-
-
-def _last_wins(inds, values):
-    """Drop rows clamped again later: a later clamp of the same row overrides an earlier one
-    (so `data_clamp` overrides `clamp`, as in Jaxley)."""
-    inds = np.asarray(inds)
-    _, last_rev = np.unique(inds[::-1], return_index=True)
-    keep = np.sort(inds.size - 1 - last_rev)
-    if keep.size == inds.size:
-        return inds, values
-    return inds[keep], values[keep]
-
-
-def _collect_clamps(module, data_clamps=None):
-    """Clamps as {state: (kind, inds (k,), values (k, T))}; per state, series are cut to
-    the shortest and a row clamped twice keeps its last clamp (`data_clamps` come last)."""
-    grouped = {}
-    for state, kind, rows, series in list(module.base._clamps) + list(data_clamps or []):
-        grouped.setdefault(state, []).append((kind, rows, series))
-    out = {}
-    for state, items in grouped.items():
-        t_len = min(int(s.shape[1]) for _, _, s in items)
-        inds = np.concatenate([np.asarray(r) for _, r, _ in items])
-        values = jnp.concatenate([jnp.asarray(s, dtype=float)[:, :t_len] for _, _, s in items])
-        inds, values = _last_wins(inds, values)
-        out[state] = (items[0][0], inds, values)
-    return out
 
 
 def _concat_rows(old_inds, old_values, inds, values, pad: bool):
@@ -151,92 +83,6 @@ def add_clamps(externals: dict, external_inds: dict, data_clamps=None):
     return externals, external_inds
 
 
-def _delay_plan(module, structure, delta_t):
-    """The ring-buffer plan of the synaptic delays (None without delays)."""
-    if structure.n_edges == 0:
-        return None
-    return make_delay_plan(structure, module.base._edges["delay"], delta_t)
-
-
-def _recording_plan(module):
-    recs = module.base._recordings
-    if not recs:
-        raise ValueError("No recordings are set. Call e.g. `module.comp(0).record('v')` first.")
-    plan = {}
-    for position, (state, kind, row) in enumerate(recs):
-        plan.setdefault((state, kind), ([], []))
-        plan[(state, kind)][0].append(row)
-        plan[(state, kind)][1].append(position)
-    order = np.argsort(np.concatenate([np.asarray(p) for _, p in plan.values()]))
-    gathers = [(state, np.asarray(rows)) for (state, _), (rows, _) in plan.items()]
-    return gathers, order
-
-
-_SAVE_TREE_SOLUTION = jax.checkpoint_policies.save_only_these_names(SOLUTION_NAME)
-
-
-def _remat_in_scan(fn):
-    """`jax.checkpoint` for a body that runs inside a scan (see `_scan`)."""
-    return jax.checkpoint(fn, prevent_cse=False)
-
-
-def _scan(step_body, init, xs, n_steps, checkpoint_lengths, final_needed=True):
-    """Scan `step_body` over `n_steps` steps, optionally with nested checkpointing.
-
-    With checkpointing, the loop runs `prod(checkpoint_lengths) >= n_steps` steps, the
-    inputs `xs` padded with zeros. The outputs of the padded steps are dropped, and they
-    cannot change the earlier ones. With `final_needed`, the padded steps keep the carry
-    unchanged (a step index travels in `xs`, selecting old or new carry), so that the
-    final carry is the state at `n_steps`; without it, they run unmasked and the returned
-    final carry is that of the last padded step. The selection costs ~10 % of a CA1 cell's
-    forward run and of its gradient's compile time (XLA fuses the step less), hence only
-    when the final state is used (`return_states=True`).
-    """
-    # Every step is rematerialized in reverse mode: its backward pass recomputes the step
-    # from the carry instead of storing its ~50 intermediate (n_comp,) arrays, which cuts
-    # gradient memory ~7x for HH cells and is faster on CPU (less memory traffic). Only the
-    # solution of the tree solve is stored, one (n_comp,) array per step: recomputing it
-    # would repeat two sequential sweeps over the nodes (CA1 gradient: 0.37 -> 0.32 s).
-    # `prevent_cse=False`: the step runs inside a scan, whose loop boundaries already keep
-    # XLA from merging the recomputation with the forward pass; the default barriers only
-    # split the backward step into more kernels (CA1 gradient 0.292 -> 0.262 s).
-    step_body = jax.checkpoint(step_body, policy=_SAVE_TREE_SOLUTION, prevent_cse=False)
-    if checkpoint_lengths is None:
-        return jax.lax.scan(step_body, init, xs, length=n_steps)
-    lengths = [int(x) for x in checkpoint_lengths]
-    if any(x < 1 for x in lengths):
-        raise ValueError(f"checkpoint_lengths must be positive integers; got {checkpoint_lengths}.")
-    total = int(np.prod(lengths))
-    if total < n_steps:
-        raise ValueError(
-            f"The product of checkpoint_lengths ({total}) is smaller than the number of steps "
-            f"({n_steps}); choose lengths whose product is at least {n_steps}."
-        )
-    from dendrax.utils.jax_utils import nested_checkpoint_scan
-
-    body = step_body
-    if total > n_steps:
-        xs = jax.tree_util.tree_map(
-            lambda x: jnp.concatenate([x, jnp.zeros((total - n_steps,) + x.shape[1:], x.dtype)]),
-            xs,
-        )
-    if total > n_steps and final_needed:
-        xs = (jnp.arange(total), xs)
-
-        def body(carry, x):
-            t, inner = x
-            new, y = step_body(carry, inner)
-            active = t < n_steps
-            new = jax.tree_util.tree_map(lambda a, b: jnp.where(active, a, b), new, carry)
-            return new, y
-
-    final, ys = nested_checkpoint_scan(
-        body, init, xs, length=total, nested_lengths=lengths, checkpoint_fn=_remat_in_scan
-    )
-    ys = jax.tree_util.tree_map(lambda y: y[:n_steps], ys)
-    return final, ys
-
-
 def integrate(
     module,
     params=None,
@@ -276,135 +122,38 @@ def integrate(
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
         a tuple `(recordings, final_states)`.
 
-    Compiled runs are cached on the module; table values stay runtime inputs, so `set`
-    does not compile again (see `simulator.params.uniform_parameters` for the one
-    exception, under a transformation of `params`).
+    Each call compiles the module into a `Simulator` (`dendrax.compile`, cheap: the
+    structure is cached on the module) and runs it. XLA code is cached on the simulator's
+    static part (structure, solvers, trainables, recordings, input rows), so a changed
+    trainable or recording compiles again, while table values stay runtime inputs and `set`
+    does not (see `simulator.params.uniform_parameters` for the one exception, under a
+    transformation of `params`).
     """
-    _check_dt(delta_t)
-    solver = resolve_solver(solver)
-    voltage_solver = resolve_voltage_solver(voltage_solver)
-    structure = compile_structure(module)
-    gathers, order = _recording_plan(module)
-    transition = _custom_transition(module, structure, solver)
-    _check_diffusion_coefficients(module, structure)
-    stimuli = _collect_stimuli(module, data_stimuli)
-    clamps = _collect_clamps(module, data_clamps)
+    sim = compile_module(
+        module,
+        solver=solver,
+        voltage_solver=voltage_solver,
+        delta_t=delta_t,
+        data_stimuli=data_stimuli,
+        data_clamps=data_clamps,
+        param_state=param_state,
+    )
     if t_max is not None:
-        if not math.isfinite(float(t_max)) or t_max < 0:
+        if isinstance(t_max, (str, bytes)) or not math.isfinite(float(t_max)) or t_max < 0:
             raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
-        n_steps = int(t_max // delta_t + 1)
-    elif stimuli is not None or clamps:
-        # As Jaxley: without t_max, one step per time point of the stimuli and clamps.
-        lengths = [int(v.shape[1]) for _, _, v in clamps.values()]
-        lengths += [] if stimuli is None else [int(stimuli[1].shape[1])]
-        n_steps = max(lengths)
-    else:
-        raise ValueError(
-            "integrate() needs a duration: pass t_max=... (ms) or add a stimulus or clamp."
-        )
-
-    xs = {}
-    externals_static = {}
-    if stimuli is not None:
-        inds, series = stimuli
-        t_len = series.shape[1]
-        series = (
-            series[:, :n_steps]
-            if t_len >= n_steps
-            else jnp.pad(series, ((0, 0), (0, n_steps - t_len)))
-        )
-        xs["i"] = series.T
-        externals_static["i"] = inds
-    for state, (_kind, inds, values) in clamps.items():
-        if values.shape[1] < n_steps:
-            raise ValueError(
-                f"The clamp of {state!r} has {values.shape[1]} time points but the simulation "
-                f"runs {n_steps} steps; make it at least that long."
-            )
-        xs[state] = values[:, :n_steps].T
-        externals_static[state] = inds
-
-    delay_plan = _delay_plan(module, structure, delta_t)
-    shared_drive = presynaptic_sharing(module.base, structure, param_state, delay_plan)
-    if params is not None:  # None: the tables' values are used, as in Jaxley
-        if not module.base._trainables and isinstance(params, (list, tuple)) and params:
-            # Jaxley's idiom `integrate(m, params=[{}])` sets nothing; without trainables a
-            # list of empty dicts carries no values, so it is the same as `[]`.
-            if all(isinstance(e, dict) and not e for e in params):
-                params = []
-        check_params_structure(module.base, params)
-    param_state = list(param_state or [])
-    uniform = uniform_parameters(module.base, structure, param_state)
-    bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
-    uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
-    static = (
-        None
-        if bake_uniform
-        else static_geometry(module, structure, params, param_state, solver, delta_t)
+    if params is not None and not sim.spec.trainables and isinstance(params, (list, tuple)):
+        # Jaxley's idiom `integrate(m, params=[{}])` sets nothing; without trainables a
+        # list of empty dicts carries no values, so it is the same as `[]`.
+        if params and all(isinstance(e, dict) and not e for e in params):
+            params = []
+    result = sim.run(
+        params,
+        t_max=t_max,
+        all_states=all_states,
+        checkpoint_lengths=checkpoint_lengths,
+        return_states=return_states,
     )
-    dynamic = {
-        "static": static,
-        "params": params,
-        "param_vals": [item["val"] for item in param_state],
-        "nodes": node_table_values(module.base, structure),
-        "xs": xs,
-        "all_states": all_states,
-        "transition": transition,
-    }
-    static_dt = None if isinstance(delta_t, jax.core.Tracer) else float(delta_t)
-    static_key = (
-        id(structure),
-        tuple((s, r.tobytes()) for s, r in gathers),
-        order.tobytes(),
-        tuple((k, v.tobytes()) for k, v in externals_static.items()),
-        tuple((item["key"], np.asarray(item["indices"]).tobytes()) for item in param_state),
-        effective_frustum(module.base, param_state).tobytes(),
-        solver,
-        voltage_solver,
-        transition is None,
-        n_steps,
-        None if checkpoint_lengths is None else tuple(checkpoint_lengths),
-        static_dt,
-        all_states is None,
-        return_states,
-        None if delay_plan is None else delay_plan.key(),
-        shared_drive,
-        uniform_key,
-        bake_uniform,
-        static is None,
-    )
-    cache = module.base.__dict__.setdefault("_jit_cache", {})
-    if static_dt is None or static_key not in cache:
-        run = _make_runner(
-            module,
-            structure,
-            gathers,
-            order,
-            externals_static,
-            param_state,
-            solver,
-            n_steps,
-            checkpoint_lengths,
-            delta_t,
-            return_states,
-            delay_plan,
-            voltage_solver,
-            shared_drive,
-            uniform,
-            bake_uniform,
-        )
-        if static_dt is None:  # a traced delta_t: no cache
-            return run(dynamic)
-        if len(cache) > 32:
-            cache.clear()
-        cache[static_key] = (run, jax.jit(run))
-    plain, jitted = cache[static_key]
-    # With traced parameters (grad, vmap) the runner is traced in place: a nested jit would
-    # be traced to a jaxpr first and then transformed as a whole, ~50 ms more tracing for
-    # the CA1 gradient. Otherwise the jitted runner: reused by eager calls, and inside a
-    # user's jit XLA fuses the 100-cell network's step better behind it (180 vs 200 ms).
-    result = plain(dynamic) if bake_uniform else jitted(dynamic)
-    _warn_if_not_finite(result[0] if return_states else result, delta_t, solver)
+    _warn_if_not_finite(result[0] if return_states else result, delta_t, sim.spec.scheme)
     return result
 
 
@@ -427,112 +176,6 @@ def _warn_if_not_finite(recordings, delta_t, solver) -> None:
     )
 
 
-def _make_runner(
-    module,
-    structure,
-    gathers,
-    order,
-    externals_static,
-    param_state,
-    solver,
-    n_steps,
-    checkpoint_lengths,
-    delta_t,
-    return_states,
-    delay_plan=None,
-    voltage_solver=None,
-    shared_drive=(),
-    uniform=(),
-    bake_uniform=False,
-):
-    step = make_step(structure, solver, delay_plan, voltage_solver, shared_drive)
-    keys_and_inds = [(item["key"], item["indices"]) for item in param_state]
-
-    def record(states):
-        parts = [take_static(states[name], rows) for name, rows in gathers]
-        out = parts[0] if len(parts) == 1 else jnp.concatenate(parts)
-        return out if np.array_equal(order, np.arange(order.size)) else take_static(out, order)
-
-    def run(dynamic):
-        pstate = [
-            {"key": k, "indices": i, "val": v}
-            for (k, i), v in zip(keys_and_inds, dynamic["param_vals"], strict=True)
-        ]
-        states, all_params = initial_values(
-            module,
-            structure,
-            dynamic["params"],
-            pstate,
-            dynamic["all_states"],
-            node_values=dynamic["nodes"],
-            delay_plan=delay_plan,
-            static=dynamic["static"],
-        )
-        if solver.uses_transition:
-            transition = dynamic["transition"]
-            if transition is None:  # once per call, outside the time loop
-                transition = exp_euler_transitions(structure, all_params, delta_t)
-            all_params = {**all_params, "exp_euler_transition": transition}
-
-        if solver.implicit and "implicit" not in all_params["axial"]:
-            # once per call, outside the time loop
-            system = solver.prepare(structure, all_params["axial"], delta_t)
-            all_params = {**all_params, "axial": {**all_params["axial"], "implicit": system}}
-
-        # Uniform parameters enter the loop as scalars (see `uniform_parameters`).
-        if bake_uniform:
-            scalars = {k: (value, all_params[k].shape) for k, value in uniform}
-        else:
-            scalars = {k: (dynamic["nodes"][k][0], all_params[k].shape) for k, _ in uniform}
-        loop_params = {k: v for k, v in all_params.items() if k not in scalars}
-        loop_dtype = states["v"].dtype
-
-        def body(carry, x):
-            externals = {name: (externals_static[name], x[name]) for name in x}
-            step_params = dict(loop_params)
-            for key, (value, shape) in scalars.items():
-                step_params[key] = jnp.broadcast_to(jnp.asarray(value, loop_dtype), shape)
-            new = step(carry, step_params, externals, delta_t)
-            return new, record(new)
-
-        final, traces = _scan(
-            body, states, dynamic["xs"], n_steps, checkpoint_lengths, final_needed=return_states
-        )
-        out = jnp.concatenate([record(states)[:, None], traces.T], axis=1)
-        if return_states:
-            return out, final
-        return out
-
-    return run
-
-
-def _check_diffusion_coefficients(module, structure):
-    for state in structure.diffused_states:
-        key = f"axial_diffusion_{state}"
-        values = np.asarray(module.base._nodes[key])
-        if np.any(~np.isfinite(values)) or np.any(values <= 0):
-            raise ValueError(
-                f"{key!r} must be finite and > 0 everywhere (µm²/ms); got "
-                f"{values[(values <= 0) | ~np.isfinite(values)][:5].tolist()}. Use "
-                f"delete_diffusion({state!r}) to switch diffusion off."
-            )
-
-
-def _custom_transition(module, structure, solver):
-    """The propagator stored by `customize_solver_exp_euler`, checked against the model."""
-    stored = module.base.__dict__.get("_exp_euler_transition")
-    if not solver.uses_transition or stored is None:
-        return None
-    expected = (1 + len(structure.diffused_states), structure.n_comp, structure.n_comp)
-    if tuple(stored.shape) != expected:
-        raise ValueError(
-            f"The exp_euler transition set by customize_solver_exp_euler has shape "
-            f"{tuple(stored.shape)} but the model needs {expected}; rebuild it with "
-            "build_exp_euler_transition_matrix(delta_t)."
-        )
-    return stored
-
-
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):
     """Pure `init_fn` and `step_fn` for hand-written simulation loops.
 
@@ -548,35 +191,34 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         where `externals` maps "i" (currents, nA) or a clamped state name to its values at
         this step and `external_inds` maps the same names to compartment indices.
     """
-    solver = resolve_solver(solver)
-    voltage_solver = resolve_voltage_solver(voltage_solver)
-    structure = compile_structure(module)
-    _check_diffusion_coefficients(module, structure)
-    steps = {}
+
+    def simulator(param_state, delta_t):
+        # compiled at each call: init reads the module's current values (as Jaxley's
+        # init_fn does), and compiling reuses the cached structure
+        return compile_module(
+            module,
+            solver=solver,
+            voltage_solver=voltage_solver,
+            delta_t=delta_t,
+            param_state=param_state,
+            require_recordings=False,
+        )
 
     def init_fn(params, all_states=None, param_state=None, delta_t=0.025):
-        plan = _delay_plan(module, structure, delta_t)
+        sim = simulator(param_state, delta_t)
+        structure = sim.structure
         if all_states is not None:
             all_states = without_branchpoints(structure, all_states)
-        states, all_params = initial_values(
-            module, structure, params, param_state, all_states, delay_plan=plan
-        )
-        if solver.uses_transition:
-            transition = _custom_transition(module, structure, solver)
-            if transition is None:
-                transition = exp_euler_transitions(structure, all_params, delta_t)
-            all_params["exp_euler_transition"] = transition
+        states, all_params = sim.init(params, all_states=all_states)
         return with_branchpoints(structure, states), all_params
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):
-        plan = _delay_plan(module, structure, delta_t)
-        key = None if plan is None else plan.key()
-        if key not in steps:
-            steps[key] = make_step(structure, solver, plan, voltage_solver)
+        sim = simulator(None, delta_t)
+        structure = sim.structure
         external_inds = external_inds or {}
         merged = {name: (external_inds[name], values) for name, values in externals.items()}
         states = without_branchpoints(structure, all_states)
-        new = steps[key](states, all_params, merged, delta_t)
+        new = sim.step(states, all_params, merged)
         return with_branchpoints(structure, new, all_params)
 
     return init_fn, step_fn

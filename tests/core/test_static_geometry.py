@@ -8,8 +8,9 @@ import pytest
 
 import dendrax as jx
 from dendrax.channels import HH
+from dendrax.modules.export import model_tables
+from dendrax.modules.export import module_structure as compile_structure
 from dendrax.simulator.run import initial_values, static_geometry
-from dendrax.simulator.structure import compile_structure
 from dendrax.solvers import time_scheme
 from dendrax.solvers.implicit import implicit_coefficients
 
@@ -39,9 +40,9 @@ def test_matches_the_traced_coefficients(solver):
     param_state = cell.branch(4).data_set("length", 12.0, None)
     dt = 0.025
     scheme = time_scheme(solver)
-    static = static_geometry(cell, structure, params, param_state, scheme, dt)
+    static = static_geometry(model_tables(cell), structure, params, param_state, scheme, dt)
     expected = static["axial"]
-    _, all_params = initial_values(cell, structure, params, param_state)
+    _, all_params = initial_values(model_tables(cell), structure, params, param_state)
     for key, value in static["geometry"].items():
         assert isinstance(value, np.ndarray)
         np.testing.assert_allclose(value, np.asarray(all_params[key]), rtol=1e-13)
@@ -59,11 +60,19 @@ def test_matches_the_traced_coefficients(solver):
 def test_not_used_for_traced_inputs_or_explicit_solvers():
     cell = _cell()
     structure = compile_structure(cell)
-    assert static_geometry(cell, structure, None, None, time_scheme("fwd_euler"), 0.025) is None
+    assert (
+        static_geometry(model_tables(cell), structure, None, None, time_scheme("fwd_euler"), 0.025)
+        is None
+    )
 
     def probe(value):
         state = cell.branch(4).data_set("length", value, None)
-        assert static_geometry(cell, structure, None, state, time_scheme("bwd_euler"), 0.025) is None
+        assert (
+            static_geometry(
+                model_tables(cell), structure, None, state, time_scheme("bwd_euler"), 0.025
+            )
+            is None
+        )
         return value
 
     jax.jit(probe)(12.0)

@@ -13,8 +13,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import dendrax as jx
+from dendrax.modules.export import model_tables, module_structure
 from dendrax.simulator.params import uniform_parameters
-from dendrax.simulator.structure import compile_structure
 
 from .leaky_reference import backward_euler_leak, leaky_cells
 
@@ -37,7 +37,7 @@ def test_a_uniform_parameter_changed_with_set_is_read_anew():
     net = _leaky_cells(3)
     for g_leak in (1e-4, 5e-4):  # a runtime scalar: the same compiled run serves both
         net.set("Leak_gLeak", g_leak)
-        uniform = dict(uniform_parameters(net.base, compile_structure(net), []))
+        uniform = dict(uniform_parameters(model_tables(net), module_structure(net), []))
         assert uniform["Leak_gLeak"] == g_leak
         got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
         for row in got:
@@ -53,7 +53,10 @@ def test_under_traced_params_a_changed_uniform_parameter_is_compiled_anew():
     params = net.get_parameters()
     for cm in (1.0, 3.0):
         net.set("capacitance", cm)
-        assert dict(uniform_parameters(net.base, compile_structure(net), []))["capacitance"] == cm
+        assert (
+            dict(uniform_parameters(model_tables(net), module_structure(net), []))["capacitance"]
+            == cm
+        )
         got = np.asarray(jax.jit(lambda p: jx.integrate(net, params=p, t_max=T_MAX))(params))
         for row in got:
             np.testing.assert_allclose(row, _expected(2e-4, got.shape[1] - 1, cm=cm), atol=1e-10)
@@ -64,7 +67,9 @@ def test_uniform_and_varying_columns_give_the_same_physics():
     g_values = [1e-4, 3e-4, 1e-4]
     for i, g in enumerate(g_values):
         net.cell(i).set("Leak_gLeak", g)
-    assert "Leak_gLeak" not in dict(uniform_parameters(net.base, compile_structure(net), []))
+    assert "Leak_gLeak" not in dict(
+        uniform_parameters(model_tables(net), module_structure(net), [])
+    )
     got = np.asarray(jx.integrate(net, t_max=T_MAX, delta_t=DT))
     n_steps = got.shape[1] - 1
     for row, g in zip(got, g_values, strict=True):
@@ -78,7 +83,7 @@ def test_trained_and_data_set_columns_stay_arrays_and_get_their_values():
     params = net.get_parameters()
     params[0]["Leak_gLeak"] = jnp.asarray([4e-4])
     state = net.cell(1).data_set("capacitance", 2.0, None)
-    names = dict(uniform_parameters(net.base, compile_structure(net), state))
+    names = dict(uniform_parameters(model_tables(net), module_structure(net), state))
     assert "Leak_gLeak" not in names and "capacitance" not in names
     assert "Leak_eLeak" in names
     got = np.asarray(jx.integrate(net, params=params, param_state=state, t_max=T_MAX))

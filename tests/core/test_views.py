@@ -9,7 +9,7 @@ import pytest
 import dendrax as jx
 from dendrax.channels import HH, Leak
 from dendrax.errors import IndexOutOfViewError
-from dendrax.simulator.structure import compile_structure
+from dendrax.modules.export import module_structure as compile_structure
 
 
 def _net():

@@ -5,6 +5,7 @@ import numpy as np
 import dendrax as jx
 import dendrax.simulator.structure as structure_module
 from dendrax.channels import HH
+from dendrax.modules.export import module_structure
 from dendrax.solvers.forest import MIN_BATCHED_COPIES
 from dendrax.solvers.tree import build_tree_order
 from dendrax.synapses import IonotropicSynapse
@@ -24,13 +25,13 @@ def _network():
 
 def test_batched_identical_cells_match_the_node_by_node_solve(monkeypatch):
     batched_net = _network()
-    order = structure_module.compile_structure(batched_net).tree
+    order = module_structure(batched_net).tree
     assert order.groups is not None and order.groups[0][0].shape[1] == MIN_BATCHED_COPIES
     batched = np.asarray(jx.integrate(batched_net, delta_t=0.025))
 
     monkeypatch.setattr(structure_module, "build_tree_order", lambda p: build_tree_order(p, False))
     plain_net = _network()
-    assert structure_module.compile_structure(plain_net).tree.groups is None
+    assert module_structure(plain_net).tree.groups is None
     plain = np.asarray(jx.integrate(plain_net, delta_t=0.025))
 
     assert np.ptp(plain[2]) > 10.0  # the spike travelled through both synapses

@@ -14,14 +14,14 @@ import pytest
 
 import dendrax as jx
 from dendrax.channels import HH
+from dendrax.modules.export import model_tables
+from dendrax.modules.export import module_structure as compile_structure
 from dendrax.simulator.presynaptic_drive import fan_out_layout, presynaptic_sharing
-from dendrax.simulator.structure import compile_structure
+from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.synapses import IonotropicSynapse
 
 DT, T_MAX = 0.025, 15.0
-integrate_module = importlib.import_module(
-    "dendrax.integrate"
-)  # `dendrax.integrate` is the function
+compiler_module = importlib.import_module("dendrax.compiler")
 
 
 def _network(synapse=None, n_pre=3, n_post=3):
@@ -41,12 +41,12 @@ def _network(synapse=None, n_pre=3, n_post=3):
 
 
 def _sharing(net, param_state=None):
-    return presynaptic_sharing(net.base, compile_structure(net), param_state)
+    return presynaptic_sharing(model_tables(net), compile_structure(net), param_state)
 
 
 def _without_sharing(monkeypatch):
     monkeypatch.setattr(
-        integrate_module, "presynaptic_sharing", lambda base, s, *a: (False,) * len(s.synapses)
+        compiler_module, "presynaptic_sharing", lambda tables, s, *a: (False,) * len(s.synapses)
     )
 
 
@@ -106,8 +106,8 @@ def test_sharing_is_off_where_it_would_not_be_exact():
     net = _network()
     net.select(edges=[0]).set("delay", 1.0)
     structure = compile_structure(net)
-    plan = integrate_module._delay_plan(net, structure, DT)
-    assert presynaptic_sharing(net.base, structure, None, plan) == ()
+    plan = make_delay_plan(structure, model_tables(net).edges["delay"], DT)
+    assert presynaptic_sharing(model_tables(net), structure, None, plan) == ()
 
     class CustomUpdate(IonotropicSynapse):  # overrides update_states: drive not used
         def update_states(self, states, delta_t, pre_voltage, post_voltage, params):

@@ -56,15 +56,16 @@ class JaxTablesMixin:
         """
         import jax.numpy as jnp
 
+        from dendrax.modules.export import model_tables, module_structure
         from dendrax.simulator.params import apply_parameter_updates, geometry
         from dendrax.simulator.run import effective_frustum
-        from dendrax.simulator.structure import compile_structure
 
         base = self.base
-        structure = compile_structure(base)
+        tables = model_tables(base)
+        structure = module_structure(base, tables)
         raw = {k: jnp.asarray(base._nodes[k], float) for k in structure.node_param_names}
         raw = apply_parameter_updates(raw, [], [], pstate, "node")
-        params = {**raw, **geometry(raw, effective_frustum(base, pstate))}
+        params = {**raw, **geometry(raw, effective_frustum(tables, pstate))}
         synapse_rows = self._synapse_columns()
         edge = {k: jnp.asarray(base._edges[k], float) for k in structure.edge_param_names}
         edge = apply_parameter_updates(edge, [], [], pstate, "edge")

@@ -131,16 +131,17 @@ class NumericsMixin:
         """
         import jax.numpy as jnp
 
+        from dendrax.modules.export import model_tables, module_structure
         from dendrax.simulator.run import exp_euler_transitions, initial_values
         from dendrax.solvers.exponential_euler import exp_euler_transition
-        from dendrax.simulator.structure import compile_structure
 
-        structure = compile_structure(self)
+        tables = model_tables(self)
+        structure = module_structure(self, tables)
         if axial_conductances is not None:
             coeffs = axial_conductances
             coeffs = [coeffs] if isinstance(coeffs, dict) else list(coeffs)
             return jnp.stack([exp_euler_transition(structure, c, delta_t) for c in coeffs])
-        _, all_params = initial_values(self, structure)
+        _, all_params = initial_values(tables, structure)
         return exp_euler_transitions(structure, all_params, delta_t)
 
     def customize_solver_exp_euler(self, exp_euler_transition=None) -> None:

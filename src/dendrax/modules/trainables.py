@@ -182,9 +182,10 @@ class TrainablesMixin:
                 "write_trainables() works on base modules only, not on views: call it on "
                 "the module whose get_parameters() gave `params`."
             )
+        from dendrax.modules.export import frozen_trainables
         from dendrax.simulator.params import check_params_structure
 
-        check_params_structure(base, params)
+        check_params_structure(frozen_trainables(base), params)
         for t, entry in zip(base._trainables, params, strict=True):
             values = np.asarray(entry[t["key"]], dtype=float)
             table = base._nodes if t["kind"] == "node" else base._edges

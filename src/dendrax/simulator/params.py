@@ -16,9 +16,9 @@ __all__ = [
 ]
 
 
-def check_params_structure(base, params) -> None:
-    """Raise a clear error if `params` does not match `base.get_parameters()`."""
-    trainables = base._trainables
+def check_params_structure(trainables, params) -> None:
+    """Raise a clear error if `params` does not match the trainables (`Trainable` records),
+    i.e. the module's `get_parameters()`."""
     if not isinstance(params, (list, tuple)):
         raise TypeError(
             "params must be a list of dicts as returned by get_parameters(); got "
@@ -36,9 +36,9 @@ def check_params_structure(base, params) -> None:
                 f"{list(entry) if isinstance(entry, dict) else type(entry).__name__}."
             )
         shape = jnp.shape(entry[t["key"]])
-        if shape not in ((t["init"].size,), ()) or (shape == () and t["init"].size != 1):
+        if shape not in ((t.n_values,), ()) or (shape == () and t.n_values != 1):
             raise ValueError(
-                f"params[{i}][{t['key']!r}] has shape {shape}; expected ({t['init'].size},)."
+                f"params[{i}][{t['key']!r}] has shape {shape}; expected ({t.n_values},)."
             )
 
 
@@ -166,7 +166,7 @@ def _all_numpy(params: dict, keys) -> bool:
 _DERIVED_GEOMETRY = ("area", "volume", "resistive_load_in", "resistive_load_out")
 
 
-def uniform_parameters(base, structure, param_state) -> tuple:
+def uniform_parameters(tables, structure, param_state) -> tuple:
     """`(name, value)` of the parameter columns with one value in every row that no
     trainable or `data_set` touches.
 
@@ -180,12 +180,12 @@ def uniform_parameters(base, structure, param_state) -> tuple:
     forward network run was ~13 % slower with constants, through a different fusion of
     the synaptic gather).
     """
-    updated = {t["key"] for t in base._trainables} | {i["key"] for i in param_state or []}
+    updated = {t.key for t in tables.trainables} | {i["key"] for i in param_state or []}
     skip = updated | set(_DERIVED_GEOMETRY) | set(structure.node_state_names)
     names = []
     for table, keys in (
-        (base._nodes, structure.node_param_names),
-        (base._edges, structure.edge_param_names),
+        (tables.nodes, structure.node_param_names),
+        (tables.edges, structure.edge_param_names),
     ):
         for key in keys:
             if key in skip:

@@ -56,7 +56,7 @@ def _equal_per_presynaptic(values: np.ndarray, pre: np.ndarray) -> bool:
     return bool(np.all(values == values[first][inverse.reshape(-1)]))
 
 
-def presynaptic_sharing(base, structure, param_state=None, delay_plan=None) -> tuple:
+def presynaptic_sharing(tables, structure, param_state=None, delay_plan=None) -> tuple:
     """Per synapse group of `structure`, whether its update shares presynaptic drives.
 
     A group qualifies if its mechanism's `update_states` is marked `@uses_presynaptic_drive`,
@@ -67,7 +67,7 @@ def presynaptic_sharing(base, structure, param_state=None, delay_plan=None) -> t
     """
     if delay_plan is not None or not structure.synapses:
         return ()
-    touched = {t["key"] for t in base._trainables}
+    touched = {t.key for t in tables.trainables}
     touched |= {item["key"] for item in param_state or []}
     decisions = []
     for group in structure.synapses:
@@ -80,7 +80,7 @@ def presynaptic_sharing(base, structure, param_state=None, delay_plan=None) -> t
             and 2 * layout[1] <= group.pre.size
             and not touched.intersection(names)
             and all(
-                _equal_per_presynaptic(np.asarray(base._edges[k])[group.rows], group.pre)
+                _equal_per_presynaptic(np.asarray(tables.edges[k])[group.rows], group.pre)
                 for k in names
             )
         )

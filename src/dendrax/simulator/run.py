@@ -46,10 +46,10 @@ def _float(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-def effective_frustum(base, param_state) -> np.ndarray:
+def effective_frustum(tables, param_state) -> np.ndarray:
     """Frustum flags, cleared where radius or length are trained or set by `data_set`."""
-    frustum = base._frustum.copy()
-    for t in base._trainables:
+    frustum = np.array(tables.frustum, copy=True)
+    for t in tables.trainables:
         if t["key"] in ("radius", "length"):
             frustum[t["rows"]] = False
     for item in param_state or []:
@@ -59,7 +59,7 @@ def effective_frustum(base, param_state) -> np.ndarray:
 
 
 def initial_values(
-    module,
+    tables,
     structure: Structure,
     params=None,
     param_state=None,
@@ -78,19 +78,18 @@ def initial_values(
     cable coefficients of `axial_coefficients`. With a `delay_plan`, the states also hold
     the delay ring buffer.
     """
-    base = module.base
     # As in Jaxley: without `params` (None), trainables are not applied (the tables' values
     # are); an explicit list must match the trainables.
-    trainables = [] if params is None else base._trainables
+    trainables = () if params is None else tables.trainables
     params = [] if params is None else params
     if trainables:
-        check_params_structure(base, params)
-    nodes = node_table_values(base, structure) if node_values is None else node_values
+        check_params_structure(trainables, params)
+    nodes = node_table_values(tables, structure) if node_values is None else node_values
     raw = {k: _float(nodes[k]) for k in structure.node_param_names}
     raw = apply_parameter_updates(raw, trainables, params, param_state, "node")
     _check_geometry(raw)
     if static is None:
-        geom = geometry(raw, effective_frustum(base, param_state))
+        geom = geometry(raw, effective_frustum(tables, param_state))
         all_params = {**raw, **geom}
         all_params["axial"] = axial_coefficients(structure, all_params, geom)
     else:
@@ -132,7 +131,7 @@ def initial_values(
     return states, all_params
 
 
-def static_geometry(module, structure: Structure, params, param_state, scheme, delta_t):
+def static_geometry(tables, structure: Structure, params, param_state, scheme, delta_t):
     """`{"geometry": ..., "axial": ...}` in numpy, when nothing they use is traced.
 
     `geometry` as `params.geometry` (area, volume, resistive loads), `axial` the axial
@@ -149,8 +148,8 @@ def static_geometry(module, structure: Structure, params, param_state, scheme, d
         return None
     if any(isinstance(item["val"], jax.core.Tracer) for item in param_state or []):
         return None
-    raw = {k: np.array(module.base._nodes[k], np.float64) for k in structure.node_param_names}
-    trainables = [] if params is None else module.base._trainables  # as `initial_values`
+    raw = {k: np.array(tables.nodes[k], np.float64) for k in structure.node_param_names}
+    trainables = () if params is None else tables.trainables  # as `initial_values`
     for t, entry in zip(trainables, params or [], strict=True):
         if t["kind"] == "node" and t["key"] in raw:
             values = np.asarray(entry[t["key"]], np.float64).reshape(-1)
@@ -163,18 +162,18 @@ def static_geometry(module, structure: Structure, params, param_state, scheme, d
                 value = value.reshape(-1)[value_of_row]
             raw[item["key"]][rows] = value.reshape(-1) if value.ndim else value
     with np.errstate(all="ignore"):  # bad geometry is reported by `initial_values`
-        geom = geometry(raw, effective_frustum(module.base, param_state))
+        geom = geometry(raw, effective_frustum(tables, param_state))
         axial = axial_coefficients(structure, raw, geom)
         implicit = scheme.prepare(structure, axial, delta_t)
     return {"geometry": geom, "axial": {**axial, "implicit": implicit}}
 
 
-def node_table_values(base, structure: Structure) -> dict:
-    """The numeric node columns a simulation reads (parameters and states), as numpy."""
+def node_table_values(tables, structure: Structure) -> dict:
+    """The numeric node and edge columns a simulation reads (parameters and states), numpy."""
     names = structure.node_param_names + structure.node_state_names
-    values = {k: base._nodes[k] for k in names}
+    values = {k: tables.nodes[k] for k in names}
     for k in structure.edge_param_names + structure.edge_state_names:
-        values[k] = base._edges[k]
+        values[k] = tables.edges[k]
     return values
 
 

@@ -1,8 +1,9 @@
 """Compile a module's structure: the solver's tree, mechanism groups, index maps.
 
 The `Structure` depends only on the topology and on which mechanisms sit where; it is
-cached on the base module and rebuilt when the structure changes (channels inserted,
-synapses added, compartments changed). Parameter and state values are not part of it.
+built from a `ModelTables` snapshot (`dendrax.simulator.model`), and the builder caches it
+until the structure changes (channels inserted, synapses added, compartments changed).
+Parameter and state values are not part of it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dendrax.channels.channel import call_convention
-from dendrax.modules.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS
 from dendrax.solvers.tree import TreeOrder, build_tree_order
 
 __all__ = ["Structure", "MechanismGroup", "compile_structure"]
@@ -117,20 +117,16 @@ def _tree_edges(branch_parents, ncomp_per_branch):
     return n_nodes, parent, half_a, half_a_out, half_b, half_b_out
 
 
-def compile_structure(module) -> Structure:
-    """Build (or fetch from the cache) the `Structure` of a module's base."""
-    base = module.base
-    cached = base._sim_cache
-    if cached is not None and cached[0] == base._version:
-        return cached[1]
-    nodes = base._nodes
+def compile_structure(tables) -> Structure:
+    """Build the `Structure` of a model from its `ModelTables` snapshot."""
+    nodes = tables.nodes
     n_nodes, parent, half_a, half_a_out, half_b, half_b_out = _tree_edges(
-        base._branch_parents, base._ncomp_per_branch
+        tables.branch_parents, tables.ncomp_per_branch
     )
-    n_comp = int(base._ncomp_per_branch.sum())
+    n_comp = int(tables.ncomp_per_branch.sum())
     groups = []
     current_names = []
-    for channel in base._channels:
+    for channel in tables.channels:
         rows = np.flatnonzero(nodes[channel.name])
         if rows.size == 0:
             continue
@@ -146,14 +142,14 @@ def compile_structure(module) -> Structure:
         )
         if channel.current_name and channel.current_name not in current_names:
             current_names.append(channel.current_name)
-    state_names = ["v"] + [s for c in base._channels for s in c.channel_states]
-    state_names += [s for syn in base._synapses for s in syn.node_states]
+    state_names = ["v"] + [s for c in tables.channels for s in c.channel_states]
+    state_names += [s for syn in tables.synapses for s in syn.node_states]
     state_names = list(dict.fromkeys(state_names))
-    skip = set(INDEX_COLUMNS) | set(GEOMETRY_COLUMNS) | set(state_names)
-    param_names = [k for k, col in nodes.items() if k not in skip and col.dtype.kind == "f"] + list(
-        GEOMETRY_COLUMNS
-    )
-    synapse_fields = _synapse_groups(base)
+    geometry_columns = tables.geometry_columns
+    skip = set(tables.index_columns) | set(geometry_columns) | set(state_names)
+    param_names = [k for k, col in nodes.items() if k not in skip and col.dtype.kind == "f"]
+    param_names += list(geometry_columns)
+    synapse_fields = _synapse_groups(tables)
     structure = Structure(
         n_comp=n_comp,
         n_nodes=n_nodes,
@@ -167,23 +163,22 @@ def compile_structure(module) -> Structure:
         current_names=tuple(current_names),
         node_param_names=tuple(param_names),
         node_state_names=tuple(state_names),
-        diffused_states=tuple(base.__dict__.get("_diffused_states", ())),
+        diffused_states=tuple(tables.diffused_states),
         **synapse_fields,
     )
-    base._sim_cache = (base._version, structure)
     return structure
 
 
-def _synapse_groups(base) -> dict:
-    """Synapse groups and edge-table names of a base module (empty without synapses)."""
+def _synapse_groups(tables) -> dict:
+    """Synapse groups and edge-table names of a model (empty without synapses)."""
     from dendrax.synapses.synapse import synapse_call_convention
 
-    edges = base._edges
+    edges = tables.edges
     if not edges:
         return {}
     n_edges = int(edges["global_edge_index"].size)
     groups, params, states = [], [], []
-    for synapse in base._synapses:
+    for synapse in tables.synapses:
         rows = np.flatnonzero(edges["type"] == synapse.name)
         if rows.size == 0:
             continue

@@ -15,9 +15,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from dendrax.modules.export import module_structure
 from dendrax.simulator.branchpoint_states import with_branchpoints, without_branchpoints
 from dendrax.simulator.step import channel_currents
-from dendrax.simulator.structure import compile_structure
 from dendrax.simulator.synapse_step import initial_synapse_currents
 
 __all__ = ["build_dynamic_state_utils"]
@@ -64,7 +64,7 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
             buffer is not part of the flat state).
     """
     base = module.base
-    structure = compile_structure(module)
+    structure = module_structure(module)
     edges = base._edges
     if structure.n_edges and np.any(np.asarray(edges.get("delay", [0.0]), dtype=float) > 0):
         raise ValueError(
