@@ -23,8 +23,10 @@ from dendrax.modules.selection import (
     resolve_index,
     unknown_name_error,
 )
-from dendrax.modules.tables import INDEX_COLUMNS
 from dendrax.modules.trainables import TrainablesMixin
+from dendrax.morphology.layout import compartment_centers
+from dendrax.synapses.edges import copy_node_property_to_edges
+from dendrax.tables import INDEX_COLUMNS
 
 __all__ = ["Module", "View"]
 
@@ -125,8 +127,6 @@ class Module(
         if not all(k in cols for k in "xyz"):
             # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
             # them on demand unless `compute_compartment_centers` stored them.
-            from dendrax.morphology.layout import compartment_centers
-
             self._ensure_xyz()
             centers = compartment_centers(self.base)[inds]
             for d, k in enumerate("xyz"):
@@ -572,8 +572,6 @@ class Module(
 
     def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
         """Add `pre_<prop>` / `post_<prop>` edge columns copied from node column `prop`."""
-        from dendrax.synapses.edges import copy_node_property_to_edges
-
         copy_node_property_to_edges(self, properties, pre_or_post)
 
     def add_to_group(self, group_name: str) -> None:

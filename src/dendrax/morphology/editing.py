@@ -13,7 +13,7 @@ import copy
 import numpy as np
 
 from dendrax.errors import ModelError
-from dendrax.modules.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
+from dendrax.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
 
 from .connect import morph_connect
 from .geometry import polyline_compartments
