@@ -12,14 +12,13 @@ import numbers
 import numpy as np
 
 from dendrax.errors import ModelError
+from dendrax.modules.base import Module
 from dendrax.synapses.edges import append_edges
 
 __all__ = ["connect", "fully_connect", "sparse_connect", "connectivity_matrix_connect"]
 
 
 def _same_network(pre, post):
-    from dendrax.modules.base import Module
-
     for name, view in (("pre", pre), ("post", post)):
         if not isinstance(view, Module):
             raise TypeError(

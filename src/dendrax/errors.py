@@ -8,6 +8,9 @@ errors are :class:`ModelError`, which derives from both.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class ModelError(ValueError, AssertionError):
     """An operation on a model that is not allowed, or a value that is out of range.
@@ -23,3 +26,12 @@ class IndexOutOfViewError(ModelError, IndexError):
     An ``IndexError`` (the index is out of range), and through :class:`ModelError` a
     ``ValueError`` (what Jaxley 0.14 raises: "Nothing in view").
     """
+
+
+def unknown_name_error(kind: str, name: str, valid: Iterable[str]) -> KeyError:
+    """A KeyError for an unknown `kind` name, listing close matches and the valid names."""
+    valid = sorted(set(valid))
+    close = difflib.get_close_matches(str(name), valid, n=3)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    shown = ", ".join(valid[:40]) + (", ..." if len(valid) > 40 else "")
+    return KeyError(f"Unknown {kind} {name!r}.{hint} Valid names: {shown}.")

@@ -5,11 +5,20 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler, heaviside
 
 __all__ = ["AdEx"]
 
 
+@register(
+    StandardModel(
+        param="{name}_a",
+        grad_rtol=1e-3,
+        grad_note="subthreshold, but the surrogate spike derivative (nonzero below threshold) "
+        "adds ~1e-4 to the gradient",
+    )
+)
 class AdEx(Channel):
     """`C dv/dt = -g_L (v - E_L) + g_L Δ_T exp((v - v_T) / Δ_T) - w` (forward Euler, the
     exponent clipped at 10), `tau_w dw/dt = a (v - E_L) - w` (exponential Euler); where the

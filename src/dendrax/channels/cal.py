@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
 __all__ = ["CaL"]
@@ -23,6 +24,7 @@ def r_gate(v):
     return alpha, beta
 
 
+@register(StandardModel(param="{name}_gCaL", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class CaL(Channel):
     """L-type calcium current `i_Ca = gCaL q² r (v - eCa)` (Pospischil et al. 2008).
 

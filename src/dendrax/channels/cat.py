@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import boltzmann
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_inf_gate_exponential
 
 __all__ = ["CaT"]
@@ -28,6 +29,7 @@ def u_gate(v, vx):
     return u_inf, tau_u
 
 
+@register(StandardModel(param="{name}_gCaT", with_mechanisms=("Leak",)))
 class CaT(Channel):
     """T-type calcium current `i_Ca = gCaT s_inf(v)² u (v - eCa)` (Pospischil et al. 2008).
 

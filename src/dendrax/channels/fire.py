@@ -5,11 +5,23 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import heaviside
 
 __all__ = ["Fire"]
 
 
+@register(
+    StandardModel(
+        param="Leak_gLeak",
+        with_mechanisms=("Leak",),
+        stimulus=(0.001, 0.5, 3.0),
+        grad_rtol=2e-2,
+        grad_note="subthreshold, but the surrogate dH/dv = 1/(10|v - vth| + 1)^2 is nonzero "
+        "below threshold and adds ~5e-3 to the gradient; Fire's own parameters act only "
+        "through spikes, which finite differences cannot see",
+    )
+)
 class Fire(Channel):
     """Resets `v` to `vreset` where `v >= vth` at the start of a step; with `Leak` it makes a
     leaky integrate-and-fire neuron.

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 from dendrax.utils.jax_utils import constant, lax_operands, select
 
@@ -182,6 +183,8 @@ def _all_rates_jvp(primals, tangents):
     return rates, jax.tree_util.tree_map(lambda slope: slope * v_dot, slopes)
 
 
+# Two branches of two compartments, stimulated to spike (smooth: no reset).
+@register(StandardModel(param="{name}_gNa", nbranches=2, ncomp=2, stimulus=(0.3, 0.5, 3.0)))
 class HH(Channel):
     """Hodgkin–Huxley sodium, potassium and leak currents in one channel.
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dendrax.channels.channel import Channel
 from dendrax.channels.hh import _h_rates, _m_rates, _n_rates
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import solve_gate_exponential
 
 __all__ = ["HHNa", "HHK", "HHLeak", "Na", "K", "Leak", "Q10"]
@@ -44,6 +45,9 @@ class _HHSplit(Channel):
         return {f"{self._name}_tadj": _tadj(params)["tadj"]}
 
 
+@register(
+    StandardModel(param="{name}_gNa", with_mechanisms=("HHK", "HHLeak"), stimulus=(0.02, 0.5, 3.0))
+)
 class HHNa(_HHSplit):
     """HH sodium current `i_Na = tadj gNa m³ h (v - eNa)` (mA/cm², outward +).
 
@@ -84,6 +88,7 @@ class HHNa(_HHSplit):
         return out
 
 
+@register(StandardModel(param="{name}_gK", with_mechanisms=("HHLeak",)))
 class HHK(_HHSplit):
     """HH potassium current `i_K = tadj gK n⁴ (v - eK)` (mA/cm², outward +).
 
@@ -117,6 +122,7 @@ class HHK(_HHSplit):
         return {f"{self._name}_n": alpha / (alpha + beta)}
 
 
+@register(StandardModel(param="{name}_gLeak"))
 class HHLeak(_HHSplit):
     """Leak current `i_Leak = tadj gLeak (v - eLeak)` (mA/cm², outward +).
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler, heaviside
 
 __all__ = ["Izhikevich"]
 
 
+@register(
+    StandardModel(
+        param="{name}_a",
+        grad_rtol=1e-2,
+        grad_note="subthreshold, but the surrogate spike derivative (nonzero below 30 mV) adds "
+        "~1.4e-3 to the gradient",
+    )
+)
 class Izhikevich(Channel):
     """`du/dt = a (b v - u)` (exponential Euler, time constant 1/a ms), then
     `dv/dt = 0.04 v² + 5 v + 140 - u` (forward Euler with the updated u, as in Jaxley);

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
 __all__ = ["K"]
@@ -16,6 +17,7 @@ def n_gate(v, vt):
     return alpha, beta
 
 
+@register(StandardModel(param="{name}_gK", with_mechanisms=("Leak",)))
 class K(Channel):
     """Delayed-rectifier potassium current `i_K = gK n⁴ (v - eK)` (Pospischil et al. 2008).
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import boltzmann
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_inf_gate_exponential
 
 __all__ = ["Km"]
@@ -17,6 +18,11 @@ def p_gate(v, taumax):
     return p_inf, tau_p
 
 
+# The default gKm (4e-6 S/cm²) barely moves v in 5 ms; 1e-3 makes the gradient well above
+# finite-difference round-off.
+@register(
+    StandardModel(param="{name}_gKm", with_mechanisms=("Leak",), settings=(("{name}_gKm", 1e-3),))
+)
 class Km(Channel):
     """Slow non-inactivating potassium current `i_K = gKm p (v - eK)`.
 

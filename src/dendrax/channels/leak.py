@@ -5,10 +5,12 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 
 __all__ = ["Leak"]
 
 
+@register(StandardModel(param="{name}_gLeak"))
 class Leak(Channel):
     """Ohmic leak `i = gLeak (v - eLeak)`.
 

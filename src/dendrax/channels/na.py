@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
 __all__ = ["Na"]
@@ -25,6 +26,10 @@ def h_gate(v, vt):
     return alpha, beta
 
 
+# With K and Leak, as in Pospischil's cells; the stimulus elicits a spike.
+@register(
+    StandardModel(param="{name}_gNa", with_mechanisms=("K", "Leak"), stimulus=(0.02, 0.5, 3.0))
+)
 class Na(Channel):
     """Fast sodium current `i_Na = gNa m³ h (v - eNa)` (Pospischil et al. 2008).
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler
 
 __all__ = ["Rate"]
 
 
+@register(StandardModel(param="{name}_tau"))
 class Rate(Channel):
     """`tau dv/dt = -v`, advanced exactly (exponential Euler) at the start of each step;
     inputs (stimuli, synapses, axial currents) are then added by the voltage solve. With

@@ -23,8 +23,10 @@ from dendrax.modules.selection import (
     resolve_index,
     unknown_name_error,
 )
-from dendrax.modules.tables import INDEX_COLUMNS
 from dendrax.modules.trainables import TrainablesMixin
+from dendrax.morphology.layout import compartment_centers
+from dendrax.synapses.edges import copy_node_property_to_edges
+from dendrax.tables import INDEX_COLUMNS
 
 __all__ = ["Module", "View"]
 
@@ -125,8 +127,6 @@ class Module(
         if not all(k in cols for k in "xyz"):
             # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
             # them on demand unless `compute_compartment_centers` stored them.
-            from dendrax.morphology.layout import compartment_centers
-
             self._ensure_xyz()
             centers = compartment_centers(self.base)[inds]
             for d, k in enumerate("xyz"):
@@ -572,8 +572,6 @@ class Module(
 
     def copy_node_property_to_edges(self, properties, pre_or_post=("pre", "post")) -> None:
         """Add `pre_<prop>` / `post_<prop>` edge columns copied from node column `prop`."""
-        from dendrax.synapses.edges import copy_node_property_to_edges
-
         copy_node_property_to_edges(self, properties, pre_or_post)
 
     def add_to_group(self, group_name: str) -> None:
@@ -612,19 +610,28 @@ class Module(
         self.__dict__.update(state)
 
     def show(self, param_names=None, *, indices=True, params=True, states=True, channel_names=None):
-        """The node table of the view, optionally restricted to some columns."""
+        """The compartments in view as a DataFrame (a copy) of the requested columns.
+
+        Indices, then (`params`) the compartment and channel parameters, then (`states`)
+        `v` and the channel states, of the channels present in view; `param_names`
+        instead picks the columns, `channel_names` adds channels' membership columns.
+        See `dendrax.modules.frames.show_columns` for the rules and errors.
+        """
+        from dendrax.modules.frames import show_columns
+
         df = self.nodes
-        keep = []
-        for col in df.columns:
-            if col in INDEX_COLUMNS:
-                if indices:
-                    keep.append(col)
-            elif param_names is not None:
-                if col in np.atleast_1d(param_names):
-                    keep.append(col)
-            else:
-                keep.append(col)
-        return df[keep]
+        in_view = [ch for ch in self.base._channels if ch.name in df and df[ch.name].any()]
+        cols = show_columns(
+            df.columns,
+            in_view,
+            self.diffusion_states,
+            param_names=param_names,
+            indices=indices,
+            params=params,
+            states=states,
+            channel_names=channel_names,
+        )
+        return df[cols].copy()
 
 
 class View(Module):

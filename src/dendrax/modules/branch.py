@@ -6,7 +6,7 @@ import numpy as np
 
 from dendrax.modules.base import Module
 from dendrax.modules.compartment import Compartment
-from dendrax.modules.tables import concat_nodes, index_columns
+from dendrax.tables import concat_nodes, index_columns
 
 __all__ = ["Branch"]
 

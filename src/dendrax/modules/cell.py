@@ -6,7 +6,9 @@ import numpy as np
 
 from dendrax.modules.base import Module
 from dendrax.modules.branch import Branch
-from dendrax.modules.tables import concat_nodes, index_columns
+from dendrax.modules.compartment import Compartment
+from dendrax.morphology.layout import path_centers
+from dendrax.tables import concat_nodes, index_columns
 
 __all__ = ["Cell"]
 
@@ -73,8 +75,6 @@ class Cell(Module):
     @classmethod
     def _from_morphology(cls, morph, assign_groups: bool = True) -> Cell:
         """Build a cell from a traced `Morphology` (per-compartment frustum geometry)."""
-        from dendrax.modules.compartment import Compartment
-
         parents = validate_parents(morph.parents, len(morph.ncomp_per_branch))
         cell = cls.__new__(cls)
         n = int(np.sum(morph.ncomp_per_branch))
@@ -90,8 +90,6 @@ class Cell(Module):
             "resistive_load_out",
         ):
             nodes[name] = np.asarray(getattr(morph, name), dtype=float).copy()
-        from dendrax.morphology.layout import path_centers
-
         # Jaxley's reader stores compartment positions at path fraction (k + 1/2)/n; as
         # ordinary columns they are averaged by `set_ncomp` like every other column.
         centers = path_centers(morph.xyzr, morph.ncomp_per_branch)

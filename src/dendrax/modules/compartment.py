@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dendrax.modules.base import Module
-from dendrax.modules.tables import single_compartment_nodes
+from dendrax.tables import single_compartment_nodes
 
 __all__ = ["Compartment"]
 

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax import vis as plots
+from dendrax.errors import ModelError
+from dendrax.morphology.editing import set_branch_ncomp
+from dendrax.morphology.layout import compartment_centers, compute_xyz
+
 __all__ = ["MorphologyMixin"]
 
 _ROTATION_AXES = {"xy": (0, 1), "xz": (0, 2), "yz": (1, 2)}
@@ -31,9 +36,6 @@ class MorphologyMixin:
         (radius clamped at ``min_radius`` µm). ``initialize`` is accepted for Jaxley
         compatibility (tables are always consistent).
         """
-        from dendrax.errors import ModelError
-        from dendrax.morphology.editing import set_branch_ncomp
-
         if self is self.base and self._level == "cell" and len(self._ncomp_per_branch) > 1:
             raise ModelError(
                 "set_ncomp on a whole multi-branch Cell is not allowed; "
@@ -108,21 +110,15 @@ class MorphologyMixin:
         if len(base._xyzr) < len(base._ncomp_per_branch) or not all(
             np.all(np.isfinite(x)) for x in base._xyzr
         ):
-            from dendrax.morphology.layout import compute_xyz
-
             compute_xyz(base)
 
     def compute_xyz(self) -> None:
         """Lay out branches without traced coordinates (from-scratch cells) in the xy-plane:
         straight lines of the branch length, children fanned out over ±45°."""
-        from dendrax.morphology.layout import compute_xyz
-
         compute_xyz(self.base)
 
     def compute_compartment_centers(self) -> None:
         """Write the compartment centers (µm) into node columns ``x``, ``y``, ``z``."""
-        from dendrax.morphology.layout import compartment_centers
-
         self._ensure_xyz()
         centers = compartment_centers(self.base)
         for d, key in enumerate("xyz"):
@@ -229,8 +225,6 @@ class MorphologyMixin:
         frusta). ``dims`` picks the coordinates (2 or 3 for line/scatter). Extra keyword
         arguments go to matplotlib.
         """
-        from dendrax import vis as plots
-
         self._ensure_xyz()
         base = self.base
         branches = np.unique(self._col("global_branch_index"))
@@ -240,8 +234,6 @@ class MorphologyMixin:
         if type == "morph":
             return plots.plot_morph(xyzr, ax=ax, color=color, dims=dims, **kwargs)
         if type == "comp":
-            from dendrax.morphology.layout import compartment_centers
-
             direction = np.zeros((len(base._ncomp_per_branch), 3))
             for b in branches:
                 pts = np.asarray(base._xyzr[b], float)[:, :3]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax import vis as plots
 from dendrax.modules.base import Module
 from dendrax.modules.branch import Branch
 from dendrax.modules.cell import Cell
 from dendrax.modules.compartment import Compartment
-from dendrax.modules.tables import concat_nodes, index_columns
+from dendrax.morphology.layout import compartment_centers
+from dendrax.tables import concat_nodes, index_columns
 
 __all__ = ["Network"]
 
@@ -93,9 +95,6 @@ class Network(Module):
             synapse_plot_kwargs: passed to the synapse lines.
             synapse_scatter_kwargs: passed to the markers at the synapses' postsynaptic ends.
         """
-        from dendrax import vis as plots
-        from dendrax.morphology.layout import compartment_centers
-
         if detail not in ("full", "point"):
             raise ValueError(f"detail must be 'full' or 'point'; got {detail!r}.")
         self._ensure_xyz()

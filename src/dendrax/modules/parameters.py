@@ -9,7 +9,8 @@ import numpy as np
 from dendrax.channels.channel import Channel, call_convention
 from dendrax.errors import ModelError
 from dendrax.modules.selection import unknown_name_error
-from dendrax.modules.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS, cylinder_geometry
+from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
+from dendrax.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS, cylinder_geometry
 
 __all__ = ["ParametersMixin", "validate_values"]
 
@@ -53,8 +54,6 @@ class ParametersMixin:
         recomputes area, volume and resistive loads as cylinders.
         """
         base = self.base
-        from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
-
         if key in base._edges and key not in EDGE_INDEX_COLUMNS:
             rows = self._edge_view_inds()
             if rows.size == 0:

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 import numpy as np
 
-from dendrax.errors import IndexOutOfViewError
+from dendrax.errors import IndexOutOfViewError, unknown_name_error
 
 __all__ = ["resolve_index", "unknown_name_error", "as_index_values", "dense_rank_within"]
-
-
-def unknown_name_error(kind: str, name: str, valid: Iterable[str]) -> KeyError:
-    """A KeyError for an unknown `kind` name, listing close matches and the valid names."""
-    valid = sorted(set(valid))
-    close = difflib.get_close_matches(str(name), valid, n=3)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    shown = ", ".join(valid[:40]) + (", ..." if len(valid) > 40 else "")
-    return KeyError(f"Unknown {kind} {name!r}.{hint} Valid names: {shown}.")
 
 
 def as_index_values(idx, available: np.ndarray, what: str) -> np.ndarray:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from dendrax.errors import ModelError
+from dendrax.modules.parameters import validate_values
 from dendrax.modules.selection import unknown_name_error
+from dendrax.synapses.edges import EDGE_INDEX_COLUMNS, n_edges
+from dendrax.tables import cylinder_geometry
 
 __all__ = ["TrainablesMixin"]
 
@@ -20,8 +23,6 @@ class TrainablesMixin:
     def make_trainable(self, key: str, init_val=None, verbose: bool = True) -> None:
         """Register `key` (a parameter or an initial state) as trainable in this view."""
         base = self.base
-        from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
-
         if key in base._edges and key not in EDGE_INDEX_COLUMNS:
             if key == "delay":
                 raise ValueError("Synaptic delays are whole time steps and cannot be trained.")
@@ -58,8 +59,6 @@ class TrainablesMixin:
                 )
         import jax.numpy as jnp
 
-        from dendrax.modules.parameters import validate_values
-
         validate_values(key, values, " (init_val)")
         base._trainables.append(
             {
@@ -81,8 +80,6 @@ class TrainablesMixin:
 
     def _rows_in_view(self) -> dict[str, np.ndarray]:
         """Masks of the base module's compartments (`"node"`) and synapses (`"edge"`) in view."""
-        from dendrax.synapses.edges import n_edges
-
         base = self.base
         in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
         in_view["node"][self._inds] = True
@@ -191,8 +188,6 @@ class TrainablesMixin:
             table = base._nodes if t["kind"] == "node" else base._edges
             table[t["key"]][t["rows"]] = values[t["param_of_row"]]
             if t["key"] in ("radius", "length"):
-                from dendrax.modules.tables import cylinder_geometry
-
                 rows = t["rows"]
                 geometry = cylinder_geometry(
                     base._nodes["radius"][rows], base._nodes["length"][rows]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.tables import concat_nodes
+
 __all__ = ["morph_connect"]
 
 
@@ -132,8 +134,6 @@ def morph_connect(view1, view2):
     dist = np.concatenate([dist1, np.where(dist2 == point2, point1, dist2)])
     ncomp = np.concatenate([c1, c2])
     order, flipped, parents = _layout(prox, dist, ncomp)
-
-    from dendrax.modules.tables import concat_nodes
 
     groups = list(a._groups) + [g for g in b._groups if g not in a._groups]
     channels = list(a._channels) + [c for c in b._channels if c.name not in a._channel_names()]

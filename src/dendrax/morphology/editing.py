@@ -8,10 +8,12 @@ compartments. Units: µm, µm², µm³, Ω·cm, µF/cm², Hz.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from dendrax.errors import ModelError
-from dendrax.modules.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
+from dendrax.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
 
 from .connect import morph_connect
 from .geometry import polyline_compartments
@@ -174,17 +176,52 @@ def _cell_parts(cell):
     )
 
 
-def _new_cell(template, nodes, parents, ncomp, xyzr, frustum, channels, groups):
-    import copy
+#: Attributes `_new_cell` sets itself (tables, inputs, versions) or drops (caches and
+#: values whose shape follows the old compartments); every other attribute is deep-copied.
+_REBUILT = frozenset(
+    {
+        "base",
+        "_nodes",
+        "_branch_parents",
+        "_ncomp_per_branch",
+        "_branch_cell",
+        "_xyzr",
+        "_frustum",
+        "_channels",
+        "_groups",
+        "_synapses",
+        "_edges",
+        "_edge_inds",
+        "_recordings",
+        "_stimuli",
+        "_clamps",
+        "_trainables",
+        "_version",
+        "_sim_cache",
+        "_scope",
+        "_jit_cache",
+        "_controlled_by_param",
+        "_exp_euler_transition",
+    }
+)
 
-    cell = copy.copy(template)  # keeps the class; every table is replaced below
+
+def _new_cell(template, nodes, parents, ncomp, xyzr, frustum, channels, groups):
+    """A new Cell of the class of ``template`` with the given tables.
+
+    It shares no mutable state with ``template``: the remaining attributes (e.g. the list of
+    diffusing states) are deep copies, so editing one cell never changes the other.
+    Mechanism objects are shared, as between a Cell and the Network built from it.
+    """
+    cell = object.__new__(type(template))
+    kept = {k: v for k, v in template.__dict__.items() if k not in _REBUILT}
+    cell.__dict__.update(copy.deepcopy(kept))
     cell.base = cell
     cell._channels, cell._groups = list(channels), list(groups)
     cell._synapses, cell._edges = [], {}
     cell._recordings, cell._stimuli, cell._clamps, cell._trainables = [], [], [], []
     cell._version, cell._sim_cache, cell._scope = 0, None, "local"
     cell._edge_inds = np.zeros(0, np.int64)
-    cell.__dict__.pop("_jit_cache", None)
     _rebuild(cell, nodes, parents, ncomp, np.zeros(len(ncomp), np.int64), xyzr, frustum)
     return cell
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.pumps.pump import Pump
 
 __all__ = ["CaPump"]
@@ -10,6 +11,15 @@ __all__ = ["CaPump"]
 FARADAY_PUMP = 96485.0
 
 
+# CaL's calcium current (opened by the stimulus) is what the pump buffers.
+@register(
+    StandardModel(
+        param="{name}_gamma",
+        with_mechanisms=("Leak", "CaL"),
+        stimulus=(0.02, 0.5, 3.0),
+        observe="CaCon_i",
+    )
+)
 class CaPump(Pump):
     """Submembrane calcium shell with a first-order pump (Destexhe et al. 1994).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.pumps.pump import FARADAY, Pump
 
 __all__ = ["CaFaradayConcentrationChange", "current_to_molarity_change"]
@@ -16,6 +17,15 @@ def current_to_molarity_change(current, valence, radius):
     return current * (2.0 / radius) * 1e4 / (FARADAY * valence)
 
 
+# No parameters of its own: the radius sets the surface-to-volume ratio of the influx.
+@register(
+    StandardModel(
+        param="radius",
+        with_mechanisms=("Leak", "CaL"),
+        stimulus=(0.02, 0.5, 3.0),
+        observe="CaCon_i",
+    )
+)
 class CaFaradayConcentrationChange(Pump):
     """Passive intracellular calcium accumulation from the calcium current.
 

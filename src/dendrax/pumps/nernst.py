@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.pumps.pump import FARADAY, Pump
 
 __all__ = ["CaNernstReversal"]
 
 
+# No parameters of its own: the external calcium sets eCa, which drives CaL's current.
+@register(
+    StandardModel(param="CaCon_e", with_mechanisms=("Leak", "CaL"), stimulus=(0.02, 0.5, 3.0))
+)
 class CaNernstReversal(Pump):
     """Sets the shared state `eCa` (mV) from the calcium concentrations every step.
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["AlphaSynapse"]
 
 
+# Rate units starting at 0: the presynaptic "voltage" is a non-negative rate, as the
+# synapse expects (a -70 mV input would accumulate without bound).
+@register(
+    StandardModel(
+        param="{name}_gS",
+        with_mechanisms=("Rate",),
+        settings=(("v", 0.0), ("{name}_e_syn", 5.0)),
+    )
+)
 class AlphaSynapse(Synapse):
     """Two-state cascade `r -> s`, meant for presynaptic compartments clamped to a binary
     spike train (`v_pre` = 1 at a spike, 0 otherwise):

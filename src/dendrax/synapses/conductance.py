@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import jax
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.current import CurrentSynapse
 
 __all__ = ["ConductanceSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class ConductanceSynapse(CurrentSynapse):
     """`I = gS * f((v_pre - v_th) / delta) * (v_post - e_syn_pre)` (nA).
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import jax
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["CurrentSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class CurrentSynapse(Synapse):
     """`I = -gS * f((v_pre - v_th) / delta)` (nA), `f` the nonlinearity (default sigmoid).
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import jax
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["DynamicSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class DynamicSynapse(Synapse):
     """`tau ds/dt = f((v_pre - v_th) / delta) - s` (exponential Euler);
     `I = gS * s * (v_post - e_syn_pre)` (nA).

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.errors import unknown_name_error
 from dendrax.synapses.synapse import Synapse, synapse_call_convention
 
 __all__ = ["EDGE_INDEX_COLUMNS", "append_edges", "copy_node_property_to_edges", "n_edges"]
@@ -120,8 +121,6 @@ def copy_node_property_to_edges(module, properties, pre_or_post=("pre", "post"))
             raise ValueError(f"pre_or_post must contain 'pre' and/or 'post'; got {side!r}.")
     for prop in props:
         if prop not in base._nodes:
-            from dendrax.modules.selection import unknown_name_error
-
             raise unknown_name_error("node property", prop, list(base._nodes))
         for side in sides:
             comps = base._edges[f"{side}_index"]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp
 from dendrax.synapses.synapse import Synapse, uses_presynaptic_drive
 
 __all__ = ["IonotropicSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class IonotropicSynapse(Synapse):
     """Graded conductance synapse driven by the presynaptic voltage.
 

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["SpikeSynapse"]
 
 
+# The presynaptic Leak + Fire cell spikes; the postsynaptic one stays subthreshold.
+@register(
+    StandardModel(
+        param="{name}_gS",
+        with_mechanisms=("Leak", "Fire"),
+        stimulus=(0.02, 0.5, 3.0),
+        grad_rtol=1e-3,
+        grad_note="the postsynaptic Fire stays subthreshold, but its surrogate derivative adds "
+        "~6e-5 to the gradient",
+    )
+)
 class SpikeSynapse(Synapse):
     """Reads the presynaptic node state `Fire_spikes` (1.0 at a spike, from the `Fire`
     channel; the surrogate gradient of the spike flows through it):

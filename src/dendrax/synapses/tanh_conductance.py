@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["TanhConductanceSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",)))
 class TanhConductanceSynapse(Synapse):
     """`I = tanh((v_pre - x_offset) * slope) * gS * (v_post - e_syn)` (nA).
 

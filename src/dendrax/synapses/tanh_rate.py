@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
 __all__ = ["TanhRateSynapse"]
 
 
+@register(StandardModel(param="{name}_gS", with_mechanisms=("Leak",)))
 class TanhRateSynapse(Synapse):
     """`I = -gS * tanh((v_pre - x_offset) * slope)` (nA; negative = depolarizing).
 

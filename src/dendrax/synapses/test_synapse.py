@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler, save_exp
 from dendrax.synapses.synapse import Synapse
 
@@ -13,6 +14,7 @@ _K_MINUS = 1.0 / 40.0  # 1/ms
 _E_SYN = 0.0  # mV
 
 
+@register(StandardModel(param="{name}_gC", with_mechanisms=("Leak",), stimulus=(0.02, 0.5, 3.0)))
 class TestSynapse(Synapse):
     """`c` relaxes to `1 / (1 + exp((-35 - v_pre) / 10))` with `tau = (1 - c_inf) * 40` ms;
     current `I = gC * c * (v_post - 0)` (nA).

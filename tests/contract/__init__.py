@@ -1,0 +1,1 @@
+"""Contract tests: every registered mechanism, and the import graph."""
