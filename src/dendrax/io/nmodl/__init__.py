@@ -50,7 +50,7 @@ from ._runtime import (
 from ._source import decode, read_text
 from ._verify import GeneratedCodeError, check_source
 
-__all__ = ["read_mod", "mod_to_source", "NmodlError", "NmodlUnsupportedError"]
+__all__ = ["read_mod", "read_mod_text", "mod_to_source", "NmodlError", "NmodlUnsupportedError"]
 # Re-exported for dendrax.io.neuroml and older imports of these helpers.
 _ = (FACTORS, ION_DEFAULTS, _exprelr, _integrate, _ModChannel, _select, GeneratedCodeError)
 
@@ -94,9 +94,9 @@ def mod_to_source(text: str, celsius: float | None = None, filename: str = "<str
 
 def _build(tr, file: str):
     name, source = tr.generate()
-    check_source(source, name)
+    tree = check_source(source, name)
     ns = namespace(f"dendrax.io.nmodl.generated.{name}")
-    exec(compile(source, "<dendrax.io.nmodl generated>", "exec"), ns)  # noqa: S102 (checked)
+    exec(compile(tree, "<dendrax.io.nmodl generated>", "exec"), ns)  # noqa: S102 (checked)
     cls = ns[name]
     cls.__doc__ = f"NMODL mechanism SUFFIX {tr.suffix} imported by `read_mod` from {file!r}."
     cls.__nmodl_source__ = source

@@ -13,7 +13,7 @@ import math
 import re
 
 from ._runtime import FACTORS, NmodlError, NmodlUnsupportedError
-from ._source import NAMED_BLOCKS, SourceMap, parser_error
+from ._source import NAMED_BLOCKS, SourceMap, native_output, parser_error
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: AST node types of the supported subset; any other node is reported as unsupported.
@@ -143,10 +143,22 @@ class ModFile:
                 f"{filename}: INCLUDE (line {include}) is not supported: dendrax reads only "
                 "the file it is given; paste the included text into it."
             )
-        try:
-            self.tree = dsl.NmodlDriver().parse_string(text)
-        except Exception as err:  # the parser's RuntimeError (or a binding error)
-            raise parser_error(err, filename, self.src) from None
+        for keyword, line in self.src.unterminated:
+            raise NmodlError(
+                f"{filename}: {keyword} (line {line}) has no END{keyword}; close it with "
+                f"END{keyword} on a line of its own."
+            )
+        with native_output() as printed:
+            try:
+                tree = dsl.NmodlDriver().parse_string(text)
+            except Exception as err:  # the parser's RuntimeError (or a binding error)
+                tree = err
+        if isinstance(tree, Exception):
+            raise parser_error(tree, filename, self.src) from None
+        if "ERROR" in printed[0]:  # reported by printing only: the AST may be partial
+            said = " ".join(printed[0].split())[:200]
+            raise NmodlError(f"{filename}: the NMODL parser reports: {said}")
+        self.tree = tree
         self.blocks = list(self.tree.blocks)  # kept alive: node identity is used below
         self._keys, seen = {}, {}
         for block in self.blocks:
@@ -164,8 +176,9 @@ class ModFile:
             node = node.parent
         return node
 
-    def line_of(self, node) -> int | None:
-        """Line of `node` in the file (its block's line where it cannot be found)."""
+    def line_of(self, node, after: int = 0) -> int | None:
+        """Line of `node` in the file (its block's line where it cannot be found); `after`:
+        the line of an identical earlier statement."""
         if node is None:
             return None
         top = self.top(node)
@@ -173,7 +186,7 @@ class ModFile:
         block = self.src.block(*key) if key is not None and key[0] is not None else None
         if node is top or block is None:
             return block.line if block is not None else self.src.find(rendering(node), None)
-        return self.src.find(rendering(node), block) or block.line
+        return self.src.find(rendering(node), block, after) or block.line
 
     def message(self, what: str, node=None, why: str = "", line: int | None = None) -> str:
         line = self.line_of(node) if line is None else line
@@ -210,7 +223,7 @@ class ModFile:
         self.factors = dict(BUILTIN_CONSTANTS)
         self.callables, self.derivatives = {}, {}
         self.initial = self.breakpoint = None
-        self._declared, self._ions = {}, set()
+        self._declared, self._ions = {}, {}
         neuron = [b for b in self.blocks if kind(b) == "NeuronBlock"]
         if not neuron:
             raise NmodlError(
@@ -249,8 +262,13 @@ class ModFile:
     def useion(self, s):
         ion = self.ident(s.name.get_node_name(), s)
         if ion in self._ions:
-            self.invalid(f"USEION {ion}", s, "is declared twice; merge the two statements")
-        self._ions.add(ion)
+            first = self.line_of(self._ions[ion])
+            self.invalid(
+                f"USEION {ion}",
+                why=f"is declared twice (first at line {first}); merge the two statements",
+                line=self.line_of(s, after=first or 0),
+            )
+        self._ions[ion] = s
         allowed = [p.format(ion) for p in _ION_VARS]
         for r in s.readlist:
             name = self.ident(r.name.get_node_name(), s)
@@ -281,7 +299,9 @@ class ModFile:
         if name in self._declared:
             first = self.line_of(self._declared[name])
             self.invalid(
-                f"{name}", node, f"is declared twice (first at line {first}); keep one declaration"
+                f"{name}",
+                why=f"is declared twice (first at line {first}); keep one declaration",
+                line=self.line_of(node, after=first or 0),
             )
         self._declared[name] = node
         return name

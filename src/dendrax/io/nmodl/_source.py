@@ -8,7 +8,12 @@ by searching the tokens of its NMODL rendering inside its block.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,9 +70,12 @@ class Block:
     stop: int
 
 
-def _strip(lines: list[str]):
-    """Yield (line number, code) with comments, TITLE lines and VERBATIM bodies removed."""
-    skip_until = None
+def _strip(lines: list[str], unterminated: list):
+    """Yield (line number, code) with comments, TITLE lines and VERBATIM bodies removed.
+
+    An unclosed COMMENT/VERBATIM is appended to `unterminated` as (keyword, line).
+    """
+    skip_until, opened = None, 0
     for number, row in enumerate(lines, 1):
         words = row.split()
         if skip_until is not None:
@@ -76,13 +84,15 @@ def _strip(lines: list[str]):
             continue
         first = words[0] if words else ""
         if first in ("COMMENT", "VERBATIM"):
-            skip_until = "END" + first
+            skip_until, opened = "END" + first, number
             yield number, first  # the block keyword, located like other blocks
             continue
         if first == "TITLE":
             yield number, "TITLE"
             continue
         yield number, re.split(r"[:?]", row, maxsplit=1)[0]
+    if skip_until is not None:
+        unterminated.append((skip_until[3:], opened))
 
 
 class SourceMap:
@@ -90,8 +100,11 @@ class SourceMap:
 
     def __init__(self, text: str):
         self.lines = text.split("\n")  # the NMODL lexer counts "\n" only
+        self.unterminated: list[tuple[str, int]] = []
         self.tokens: list[tuple[int, str]] = [
-            (number, tok) for number, code in _strip(self.lines) for tok in _TOKEN.findall(code)
+            (number, tok)
+            for number, code in _strip(self.lines, self.unterminated)
+            for tok in _TOKEN.findall(code)
         ]
         self.blocks: list[Block] = []
         depth, opened = 0, []
@@ -114,8 +127,9 @@ class SourceMap:
         found = [b for b in self.blocks if b.keyword == keyword and name in (None, b.name)]
         return found[occurrence] if occurrence < len(found) else None
 
-    def find(self, rendering: str, block: Block | None) -> int | None:
-        """Line of the first occurrence of the tokens of `rendering` in `block` (or anywhere).
+    def find(self, rendering: str, block: Block | None, after: int = 0) -> int | None:
+        """Line of the first occurrence of the tokens of `rendering` in `block` (or anywhere)
+        on a line after `after` (the second of two identical statements).
 
         The first six tokens are matched (case-insensitively: the NMODL printer may spell
         keywords differently), then the first two, then the first one.
@@ -124,6 +138,8 @@ class SourceMap:
         if not wanted:
             return None
         start, stop = (block.start, block.stop) if block is not None else (0, len(self.tokens))
+        while start < stop and self.tokens[start][0] <= after:
+            start += 1
         toks = [t.lower() for _, t in self.tokens[start:stop]]
         for n in (min(len(wanted), 6), min(len(wanted), 2), 1):
             head = wanted[:n]
@@ -144,6 +160,58 @@ class SourceMap:
         if 1 <= line <= len(self.lines):
             return self.lines[line - 1].strip()[:80]
         return ""
+
+
+@contextlib.contextmanager
+def native_output():
+    """Collect what native code writes to stdout/stderr (fds 1, 2) into `box[0]`.
+
+    NEURON's parser prints some errors ("ERROR: Unexpected end of file in COPY_MODE!")
+    instead of raising them; they become part of the NmodlError, not console noise. Where
+    the descriptors cannot be redirected (no fds 1/2), nothing is collected.
+    """
+    box = [""]
+    with _REDIRECTING:  # two threads swapping fds 1/2 at once could lose stdout for good
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            saved = (os.dup(1), os.dup(2))
+        except (OSError, ValueError, AttributeError):
+            yield box
+            return
+        with _redirected(saved, box):
+            yield box
+
+
+_REDIRECTING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _redirected(saved, box):
+    libc = _libc()
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            yield box
+        finally:
+            if libc is not None:
+                libc.fflush(None)  # C stdio buffers, before the fds go back
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+            tmp.seek(0)
+            box[0] = tmp.read().decode("utf-8", "replace")
+
+
+def _libc():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None)
+    except (OSError, TypeError, AttributeError):
+        return None
 
 
 def parser_error(err: RuntimeError, filename: str, source: SourceMap) -> NmodlError:

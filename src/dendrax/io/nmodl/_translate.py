@@ -251,7 +251,12 @@ class Translator(ModFile):
         if self.context != "BREAKPOINT" or len(self.scopes) > 1:
             self.unsupported(f"SOLVE in {self.context}", s, why="(only at the top of BREAKPOINT)")
         if self.solve is not None:
-            self.unsupported("a second SOLVE", s, why="(one DERIVATIVE block) is not supported")
+            first = self.line_of(self.solve_node)
+            self.unsupported(
+                "a second SOLVE",
+                why=f"(the first at line {first}; one DERIVATIVE block) is not supported",
+                line=self.line_of(s, after=first or 0),
+            )
         name = e.block_name.get_node_name()
         if getattr(e, "steadystate", None) is not None:
             self.unsupported(f"SOLVE {name} STEADYSTATE", s)
@@ -264,7 +269,7 @@ class Translator(ModFile):
                 s,
                 f"is not supported (use METHOD {', '.join(METHODS)})",
             )
-        self.solve = (name, method)
+        self.solve, self.solve_node = (name, method), s
 
     def if_statement(self, s, indent, diffeq):
         branches = [(s.condition, s.statement_block.statements)]
@@ -312,7 +317,8 @@ class Translator(ModFile):
         self.emit(indent, f"def _rhs{k}(x, env=env):")
         self.emit(indent + 1, f"env = {{**env, {key!r}: x}}")
         self.emit(indent + 1, f"return {self.expr(e.rhs)}")
-        self.emit(indent, f"env[{key!r}] = _integrate({diffeq!r}, _rhs{k}, env[{key!r}], dt)")
+        step = f"_integrate({diffeq!r}, _rhs{k}, env[{key!r}], env['dt'])"
+        self.emit(indent, f"env[{key!r}] = {step}")
 
     def degree(self, node, state) -> int:
         """Polynomial degree of an expression in `state` (99: not a polynomial)."""

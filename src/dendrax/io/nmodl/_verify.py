@@ -31,40 +31,42 @@ JNP_FUNCTIONS = frozenset(
     "power minimum maximum arctan2 divide logical_and logical_or logical_not".split()
 )
 SELF_ATTRIBUTES = frozenset({"_env", "_states", "_current"})
-_NODES = (
-    ast.Module,
-    ast.ClassDef,
-    ast.FunctionDef,
-    ast.arguments,
-    ast.arg,
-    ast.Return,
-    ast.Expr,
-    ast.Assign,
-    ast.For,
-    ast.If,
-    ast.Call,
-    ast.Name,
-    ast.Load,
-    ast.Store,
-    ast.Constant,
-    ast.Attribute,
-    ast.Subscript,
-    ast.BinOp,
-    ast.UnaryOp,
-    ast.Compare,
-    ast.Dict,
-    ast.List,
-    ast.Add,
-    ast.Sub,
-    ast.Mult,
-    ast.USub,
-    ast.Lt,
-    ast.Gt,
-    ast.LtE,
-    ast.GtE,
-    ast.Eq,
-    ast.NotEq,
-    ast.In,
+_NODES = frozenset(
+    (
+        ast.Module,
+        ast.ClassDef,
+        ast.FunctionDef,
+        ast.arguments,
+        ast.arg,
+        ast.Return,
+        ast.Expr,
+        ast.Assign,
+        ast.For,
+        ast.If,
+        ast.Call,
+        ast.Name,
+        ast.Load,
+        ast.Store,
+        ast.Constant,
+        ast.Attribute,
+        ast.Subscript,
+        ast.BinOp,
+        ast.UnaryOp,
+        ast.Compare,
+        ast.Dict,
+        ast.List,
+        ast.Add,
+        ast.Sub,
+        ast.Mult,
+        ast.USub,
+        ast.Lt,
+        ast.Gt,
+        ast.LtE,
+        ast.GtE,
+        ast.Eq,
+        ast.NotEq,
+        ast.In,
+    )
 )
 
 
@@ -72,46 +74,58 @@ class GeneratedCodeError(RuntimeError):
     """Generated source failed the check: a bug in dendrax's translator (please report)."""
 
 
-def check_source(source: str, class_name: str) -> None:
-    """Raise GeneratedCodeError unless `source` passes the checks of the module docstring."""
+def check_source(source: str, class_name: str) -> ast.Module:
+    """Raise GeneratedCodeError unless `source` passes the checks of the module docstring.
+
+    Returns the parsed module (compile it rather than the text: what was checked runs).
+    """
     names = RUNTIME_NAMES | LOCAL_NAMES | {class_name}
+    base = ast.dump(_base())
 
     def bad(node, why):
         raise GeneratedCodeError(
-            f"generated NMODL code failed its safety check at line {node.lineno}: {why} "
+            f"generated NMODL code failed its safety check at line "
+            f"{getattr(node, 'lineno', '?')}: {why} "
             "(a bug in dendrax.io.nmodl; please report it with the .mod file)"
         )
 
     tree = ast.parse(source, mode="exec")
     for node in ast.walk(tree):
-        if not isinstance(node, _NODES):
-            bad(node if hasattr(node, "lineno") else tree.body[0], type(node).__name__)
-        if isinstance(node, ast.Name | ast.FunctionDef | ast.ClassDef | ast.arg):
-            name = node.arg if isinstance(node, ast.arg) else getattr(node, "id", None)
-            name = name if name is not None else node.name
-            if name not in names and _GENERATED.fullmatch(name) is None:
-                bad(node, f"name {name!r}")
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.decorator_list:
-            bad(node, "decorator")
-        if isinstance(node, ast.ClassDef) and (
-            node.keywords or [ast.dump(b) for b in node.bases] != [ast.dump(_base())]
-        ):
-            bad(node, "class bases")
-        if isinstance(node, ast.Attribute):
-            owner = node.value.id if isinstance(node.value, ast.Name) else None
+        t = type(node)
+        if t not in _NODES:
+            bad(node, t.__name__)
+        if t is ast.Name:
+            name = node.id
+        elif t is ast.arg:
+            name = node.arg
+        elif t is ast.FunctionDef or t is ast.ClassDef:
+            name = node.name
+            if node.decorator_list:
+                bad(node, "decorator")
+            if t is ast.ClassDef and (node.keywords or [ast.dump(b) for b in node.bases] != [base]):
+                bad(node, "class bases")
+        elif t is ast.Attribute:
+            owner = node.value.id if type(node.value) is ast.Name else None
             allowed = JNP_FUNCTIONS if owner == "jnp" else SELF_ATTRIBUTES
             if owner not in ("jnp", "self") or node.attr not in allowed:
                 bad(node, f"attribute {node.attr!r}")
-        if isinstance(node, ast.Constant):
+            continue
+        elif t is ast.Constant:
             value = node.value
-            if isinstance(value, str):
+            if type(value) is str:
                 if _KEY.fullmatch(value) is None:
                     bad(node, f"string {value!r}")
-            elif isinstance(value, float):
+            elif type(value) is float:
                 if not math.isfinite(value):
                     bad(node, f"number {value!r}")
-            elif not (value is None or isinstance(value, int)):
+            elif not (value is None or type(value) in (int, bool)):
                 bad(node, f"constant {value!r}")
+            continue
+        else:
+            continue
+        if name not in names and _GENERATED.fullmatch(name) is None:
+            bad(node, f"name {name!r}")
+    return tree
 
 
 def _base():
