@@ -299,3 +299,31 @@ def test_cli_prints_the_clear_error(tmp_path, capsys):
     latin.write_bytes((": J\xe9r\xf4me\n" + HH).encode("latin-1"))
     assert main(["nmodl", str(latin)]) == 0
     assert "SUFFIX hh" in capsys.readouterr().out
+
+
+_DECAY = _mod("""
+    STATE { m }
+    ASSIGNED { tau }
+    INITIAL { tau = 2  m = 1 }
+    BREAKPOINT { SOLVE s METHOD cnexp
+        i = g * m * v }
+    DERIVATIVE s { m' = -m / tau }
+""")
+
+
+def test_assigned_value_from_initial_persists_into_derivative():
+    # tau is set in INITIAL only; as in NEURON it keeps its value: m(dt) = exp(-dt / tau).
+    ch = read_mod_text(_DECAY, filename="decay.mod")()
+    v = np.array([-65.0])
+    params = {k: np.full(1, x) for k, x in ch.channel_params.items()}
+    states = {k: np.full(1, x) for k, x in ch.channel_states.items()}
+    states = ch.init_state(states, v, params, 0.1)
+    states = ch.update_states(states, 0.1, v, params)
+    np.testing.assert_allclose(states["p_m"], np.exp(-0.1 / 2.0), rtol=1e-14)
+
+
+def test_assigned_value_from_breakpoint_into_derivative_is_rejected():
+    text = _DECAY.replace("INITIAL { tau = 2  m = 1 }", "INITIAL { m = 1 }")
+    text = text.replace("i = g * m * v }", "tau = 2\n i = g * m * v }")
+    with pytest.raises(NmodlUnsupportedError, match=r"^b\.mod: ASSIGNED tau, read by DERIVATIVE"):
+        read_mod_text(text, filename="b.mod")

@@ -465,16 +465,29 @@ class Translator(ModFile):
             method = self.solve[1] if self.solve and self.solve[0] == name else "cnexp"
             statements = block.statement_block.statements
             derivative_lines[name] = self.translate(f"DERIVATIVE {name}", statements, 2, method)
+            if self.solve and self.solve[0] == name:
+                solved = self.closure(self.usage)
         initial = self.initial.statement_block.statements if self.initial else []
         initial_lines = self.translate("INITIAL", initial, 2)
+        init = self.closure(self.usage)
 
+        # ASSIGNED values a block reads but does not compute keep their value between steps
+        # in NEURON: they become states (set by INITIAL, or by the solved DERIVATIVE).
         special = set(SPECIAL) | {"t"}
-        kept = [
-            a
-            for a in self.assigned
-            if a in bp.reads and a not in bp.writes and a not in shared and a not in currents
-        ]
-        kept = [a for a in kept if a not in special]
+        plain = [a for a in self.assigned if a not in shared and a not in currents]
+        plain = [a for a in plain if a not in special]
+        kept = [a for a in plain if a in bp.reads and a not in bp.writes]
+        if self.solve is not None:
+            carried = [a for a in plain if a in solved.reads and a not in solved.writes]
+            for a in carried:
+                if a in bp.writes and a not in init.writes:
+                    self.unsupported(
+                        f"ASSIGNED {a}, read by DERIVATIVE {self.solve[0]} and computed only "
+                        "in BREAKPOINT,",
+                        self.derivatives[self.solve[0]],
+                        "is not supported (compute it in the DERIVATIVE block or INITIAL)",
+                    )
+            kept += [a for a in carried if a not in kept]
         states = {**{s: 0.0 for s in self.states}, **{a: 0.0 for a in kept}}
         ion = None
         if len(self.ion_currents) == 1 and not self.nonspecific:
