@@ -104,6 +104,24 @@ def test_arguments_named_like_python_and_generated_names():
     np.testing.assert_allclose(_current(cls, v), 0.001 * (v + 6.0), rtol=1e-15)
 
 
+def test_python_keywords_and_builtins_as_nmodl_names():
+    # SUFFIX import, PARAMETER class, LOCAL exec, FUNCTION open(eval, os) = eval + os:
+    # i = class * open(v, 2) = 0.001 * (v + 2).
+    text = textwrap.dedent("""
+        NEURON { SUFFIX import NONSPECIFIC_CURRENT i }
+        PARAMETER { class = 0.001 }
+        ASSIGNED { v i }
+        BREAKPOINT { LOCAL exec
+            exec = 2
+            i = class * open(v, exec) }
+        FUNCTION open(eval, os) { open = eval + os }
+    """)
+    cls = read_mod_text(text, filename="kw.mod")
+    assert cls.__name__ == "Mechanism_import" and "import_class" in cls().channel_params
+    v = np.array([1.0, -40.0])
+    np.testing.assert_allclose(_current(cls, v), 0.001 * (v + 2.0), rtol=1e-15)
+
+
 def test_generated_source_is_checked_before_it_runs():
     _, source = mod_to_source(HH, filename="hh.mod")
     check_source(source, "hh")  # passes
