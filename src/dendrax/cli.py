@@ -143,8 +143,8 @@ def cmd_nmodl(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_MISSING_DEPENDENCY
-    except (NotImplementedError, ValueError, SyntaxError, UnicodeDecodeError) as err:
-        print(f"error: {path}: does not import: {err}", file=sys.stderr)
+    except (NotImplementedError, ValueError, OSError) as err:  # NmodlError is a ValueError
+        print(f"error: {path} does not import: {err}", file=sys.stderr)
         return EXIT_INVALID
     info = cls.__nmodl_info__
     print(f"{path}: imports as channel {cls.__name__!r} (SUFFIX {info['suffix']})")
