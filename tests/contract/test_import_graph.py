@@ -41,15 +41,16 @@ CORE = (
     "dendrax.errors",
     "dendrax.mechanisms_registry",
 )
-BUILDER = ("dendrax.modules", "dendrax.integrate", "dendrax.connect")
+BUILDER = (
+    "dendrax.modules",
+    "dendrax.integrate",
+    "dendrax.compiler",
+    "dendrax.connect",
+    "dendrax.functional",
+)
 
 #: (core module, builder module it imports): why, until the lead removes it.
-KNOWN_VIOLATIONS = {
-    ("dendrax.simulator.structure", "dendrax.modules.tables"): (
-        "GEOMETRY_COLUMNS / INDEX_COLUMNS; they now live in dendrax.tables (core), so the "
-        "import can point there (simulator/ is being rewritten)"
-    ),
-}
+KNOWN_VIOLATIONS: dict = {}
 
 #: Strongly connected components of the module-level import graph: why they exist.
 KNOWN_CYCLES = {
@@ -64,11 +65,8 @@ LAZY_IMPORTS = {
     ("dendrax.cli", "dendrax"): "`dendrax --help` and argument errors need no JAX start-up",
     ("dendrax.cli", "dendrax.io.nmodl"): "optional NEURON dependency; its ImportError is reported",
     ("dendrax.cli", "dendrax.io.swc"): "`dendrax --help` needs no JAX start-up",
-    ("dendrax.functional", "dendrax.integrate"): (
-        "no cycle; functional.py is to become a wrapper of the compiled Simulator (issue 20)"
-    ),
-    ("dendrax.integrate", "dendrax.utils.jax_utils"): (
-        "redundant (also imported at module level); integrate.py is being rewritten"
+    ("dendrax.io.nmodl", "dendrax.io.nmodl._translate"): (
+        "the translator pulls in NEURON's NMODL parser (optional): only when a file is read"
     ),
     # modules/base.py imports io.graph at module level (Module.to_graph), and io.graph runs
     # io/__init__, which imports io.swc: io may reach the builder only inside functions.
@@ -82,21 +80,8 @@ LAZY_IMPORTS = {
     ("dendrax.io.graph", "dendrax.morphology.swc_parse"): "no cycle (io reader rework pending)",
     ("dendrax.io.morphology", "dendrax.io.swc"): "no cycle (io reader rework pending)",
     ("dendrax.modules.base", "dendrax.modules.frames"): "pandas is imported on first `.nodes`",
-    # Builder -> compile layer: simulator.structure imports dendrax.modules.tables
-    # (KNOWN_VIOLATIONS), so importing the simulator from the builder's module level
-    # would be a cycle until that import points at dendrax.tables.
-    ("dendrax.modules.jax_tables", "dendrax.simulator.params"): "builder -> simulator, see above",
-    ("dendrax.modules.jax_tables", "dendrax.simulator.run"): "builder -> simulator, see above",
-    ("dendrax.modules.jax_tables", "dendrax.simulator.structure"): "builder -> simulator",
-    ("dendrax.modules.numerics", "dendrax.simulator.run"): "builder -> simulator, see above",
-    ("dendrax.modules.numerics", "dendrax.simulator.step"): "builder -> simulator, see above",
-    ("dendrax.modules.numerics", "dendrax.simulator.structure"): "builder -> simulator",
-    ("dendrax.modules.trainables", "dendrax.simulator.params"): "builder -> simulator",
     ("dendrax.morphology.connect", "dendrax.morphology.editing"): (
         "editing re-exports morph_connect at module level; connect uses editing's helpers"
-    ),
-    ("dendrax.simulator.structure", "dendrax.synapses.synapse"): (
-        "no cycle; only for networks (simulator/ is being rewritten)"
     ),
 }
 

@@ -7,9 +7,9 @@ from it, cached on the base module until its structure version changes.
 
 from __future__ import annotations
 
-from dendrax.modules.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS
 from dendrax.simulator.model import ModelTables, Trainable, frozen_array, frozen_columns
 from dendrax.simulator.structure import Structure, compile_structure
+from dendrax.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS
 
 __all__ = ["model_tables", "module_structure", "frozen_trainables"]
 

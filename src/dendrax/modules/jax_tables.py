@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.modules.export import model_tables, module_structure
+from dendrax.simulator.params import apply_parameter_updates, geometry
+from dendrax.simulator.run import effective_frustum
+
 __all__ = ["JaxTablesMixin"]
 
 
@@ -55,10 +59,6 @@ class JaxTablesMixin:
             entry per synapse of their type (edge-table order).
         """
         import jax.numpy as jnp
-
-        from dendrax.modules.export import model_tables, module_structure
-        from dendrax.simulator.params import apply_parameter_updates, geometry
-        from dendrax.simulator.run import effective_frustum
 
         base = self.base
         tables = model_tables(base)

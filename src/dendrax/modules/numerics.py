@@ -15,6 +15,9 @@ import numpy as np
 
 from dendrax.channels.channel import call_convention
 from dendrax.errors import ModelError
+from dendrax.modules.export import model_tables, module_structure
+from dendrax.simulator.run import exp_euler_transitions, initial_values
+from dendrax.solvers.exponential_euler import exp_euler_transition
 
 __all__ = ["NumericsMixin"]
 
@@ -130,10 +133,6 @@ class NumericsMixin:
         with one per propagator) to use other coefficients.
         """
         import jax.numpy as jnp
-
-        from dendrax.modules.export import model_tables, module_structure
-        from dendrax.simulator.run import exp_euler_transitions, initial_values
-        from dendrax.solvers.exponential_euler import exp_euler_transition
 
         tables = model_tables(self)
         structure = module_structure(self, tables)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from dendrax.errors import ModelError
+from dendrax.modules.export import frozen_trainables
 from dendrax.modules.parameters import validate_values
 from dendrax.modules.selection import unknown_name_error
+from dendrax.simulator.params import check_params_structure
 from dendrax.synapses.edges import EDGE_INDEX_COLUMNS, n_edges
 from dendrax.tables import cylinder_geometry
 
@@ -179,8 +181,6 @@ class TrainablesMixin:
                 "write_trainables() works on base modules only, not on views: call it on "
                 "the module whose get_parameters() gave `params`."
             )
-        from dendrax.modules.export import frozen_trainables
-        from dendrax.simulator.params import check_params_structure
 
         check_params_structure(frozen_trainables(base), params)
         for t, entry in zip(base._trainables, params, strict=True):

@@ -14,6 +14,7 @@ import numpy as np
 
 from dendrax.channels.channel import call_convention
 from dendrax.solvers.tree import TreeOrder, build_tree_order
+from dendrax.synapses.synapse import synapse_call_convention
 
 __all__ = ["Structure", "MechanismGroup", "compile_structure"]
 
@@ -171,8 +172,6 @@ def compile_structure(tables) -> Structure:
 
 def _synapse_groups(tables) -> dict:
     """Synapse groups and edge-table names of a model (empty without synapses)."""
-    from dendrax.synapses.synapse import synapse_call_convention
-
     edges = tables.edges
     if not edges:
         return {}
