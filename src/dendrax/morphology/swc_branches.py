@@ -31,6 +31,7 @@ import numpy as np
 from .geometry import polyline_compartments
 from .morphology import Morphology
 from .swc_parse import SWCPoints
+from .swc_text import SWCError
 
 __all__ = ["swc_to_morphology"]
 
@@ -166,7 +167,9 @@ def swc_to_morphology(
     """Compartmentalize an SWC point table the way Jaxley's ``read_swc`` does.
 
     Args:
-        points: validated table from :func:`dendrax.morphology.swc_parse.parse_swc`.
+        points: validated point table, from :func:`dendrax.morphology.swc_parse.parse_swc`
+            (SWC files) or :func:`dendrax.morphology.swc_parse.validate_points` (arrays
+            from any reader).
         ncomp: compartments per branch (≥ 1).
         max_branch_len: split branches longer than this (µm) into pieces.
         min_radius: lower bound of the compartment radius (µm). Like Jaxley, it clamps the
@@ -207,9 +210,9 @@ def swc_to_morphology(
             stacklevel=2,
         )
     if len(I) == 0:
-        raise ValueError(
-            f"{points.source}: the morphology is a single non-somatic point; "
-            "it has no branch to compartmentalize"
+        raise SWCError(
+            f"{points.source}, {points.where(root if not single_soma else root - 1)}: the "
+            "morphology is a single non-somatic point; it has no branch to compartmentalize"
         )
     J = order[1:]
     forward = e_par[e_dfs] == I
