@@ -116,7 +116,7 @@ def _as_int(name: str, values, n: int, source: str) -> np.ndarray:
     ok[ok] = a[ok] == np.round(a[ok])
     if not ok.all():
         k = int(np.flatnonzero(~ok)[0])
-        raise SWCError(f"{source}: {name} must be integers, got {a[k]!r} at row {k}")
+        raise SWCError(f"{source}: {name} must be integers, got {float(a[k])!r} at row {k}")
     return a.astype(np.int64)
 
 
