@@ -286,3 +286,20 @@ def test_swc_reader_does_not_import_the_builder():
                 assert "modules" not in target, f"{name} imports {target}"
             elif isinstance(node, ast.Import):
                 assert not any("dendrax.modules" in a.name for a in node.names), name
+
+
+def test_branch_of_coincident_points_becomes_a_short_cylinder(tmp_path):
+    """A branch whose points all lie at one place had area 0 (NaN in the simulation); it
+    becomes 0.1 µm long, a cylinder of its radius, with a warning."""
+    # Point 3 branches into a dendrite (to 4) and a duplicate of itself (5, a tip).
+    text = "1 1 0 0 0 8 -1\n2 1 10 0 0 8 1\n3 3 20 0 0 2 2\n4 3 30 0 0 2 3\n5 3 20 0 0 2 3\n"
+    path = _write(tmp_path, text)
+    with pytest.warns(UserWarning, match=r"1 branch\(es\) of length 0 .* all lie at one position"):
+        morph = read_morphology_arrays(path, 2)
+    np.testing.assert_allclose(morph.branch_length, [20.0, 10.0, 0.1])
+    flat = morph.branch_index == 2
+    np.testing.assert_allclose(morph.length[flat], [0.05, 0.05])
+    np.testing.assert_allclose(morph.area[flat], 2 * np.pi * 2 * 0.05)
+    np.testing.assert_allclose(morph.volume[flat], np.pi * 4 * 0.05)
+    np.testing.assert_allclose(morph.resistive_load_in[flat], 0.025 / (np.pi * 4))
+    assert np.all(morph.area > 0)

@@ -31,7 +31,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .swc_text import COLUMNS, MAX_ID, MAX_TYPE, RANGES, SWCError, SWCRows, parse_swc_text
+from .swc_text import (
+    COLUMNS,
+    MAX_ID,
+    MAX_TYPE,
+    RANGES,
+    SWCError,
+    SWCRows,
+    parse_swc_text,
+    user_stacklevel,
+)
 
 __all__ = [
     "MAX_COORDINATE_UM",
@@ -293,7 +302,9 @@ def _check_roots(parent_index, lines, ids, source, allow_multiple, warn) -> None
         raise SWCError(msg + " (pass allow_multiple_roots=True to accept it)")
     if warn:
         warnings.warn(
-            msg + "; only the tree holding the traversal root is used", UserWarning, stacklevel=4
+            msg + "; only the tree holding the traversal root is used",
+            UserWarning,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -341,7 +352,7 @@ def _warn_if_coincident(points: SWCPoints) -> None:
             "can leave a compartment of that length. Remove the repeated points unless they "
             "mark a step in radius.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 
@@ -359,7 +370,7 @@ def _warn_if_nanometres(xyz: np.ndarray, parent_index: np.ndarray, source: str) 
             f"{median_seg:.3g}, extent {extent:.3g}); SWC coordinates and radii must be in "
             "µm. Rescale the file before reading it.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
 

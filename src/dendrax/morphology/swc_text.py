@@ -28,13 +28,24 @@ line-by-line parser, which is authoritative and names the first bad line and fie
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from .swc_fast import fast_rows
 
-__all__ = ["COLUMNS", "MAX_ID", "MAX_TYPE", "RANGES", "SWCError", "SWCRows", "parse_swc_text"]
+__all__ = [
+    "user_stacklevel",
+    "COLUMNS",
+    "MAX_ID",
+    "MAX_TYPE",
+    "RANGES",
+    "SWCError",
+    "SWCRows",
+    "parse_swc_text",
+]
 
 COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
 _NAMES = (
@@ -66,6 +77,18 @@ _ROW = re.compile(  # one data line, stripped: seven fields, one group each
         rb"(" + (_INT if column in (0, 1, 6) else _FLOAT).pattern + rb")" for column in range(7)
     )
 )
+
+
+_PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for ``warnings.warn`` that points at the first caller outside dendrax
+    (the reader is reached through several dendrax layers: read_swc, parse_swc, ...)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class SWCError(ValueError):
