@@ -158,7 +158,8 @@ def test_coincident_points_warn(tmp_path):
     text = GOOD + "4 3 10 0 0 0.5 3\n5 3 10 0 0.000001 0.5 4\n6 3 20 0 0 0.5 5\n"
     pattern = (
         r"2 point\(s\) lie at their parent's position \(first: line 4 \(point id 4\)\); each "
-        r"makes an edge of length 0, counted as 1e-5 µm"
+        r"makes an edge of length 0, counted as 1e-5 µm \(a branch of such points only becomes "
+        r"0.1 µm long\)"
     )
     with pytest.warns(UserWarning, match=pattern):
         parse_swc(_write(tmp_path, text))

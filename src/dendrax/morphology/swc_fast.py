@@ -80,17 +80,21 @@ def fast_rows(data: bytes):
 
     # Tokens with an exponent are left to float() below; the others must read
     # [+-]?digits[.digits] or [+-]?.digits: a sign only first, at most one dot, one digit.
+    special = np.flatnonzero((cls > _DIGIT) & in_tok)  # signs, dots and e's, one pass
+    special_cls = cls[special]
+    special_tok = _token_of(starts, special)
+    is_e = special_cls == _EXP
     has_e = np.zeros(n_tok, bool)
-    has_e[_token_of(starts, np.flatnonzero(cls == _EXP))] = True
+    has_e[special_tok[is_e]] = True
     if (has_e & int_col).any():
         return None
-    sign_pos = np.flatnonzero(cls == _SIGN)
+    sign_pos = special[special_cls == _SIGN]
     inner = sign_pos[edge[sign_pos] != 1]
     if len(inner) and not (cls[inner - 1] == _EXP).all():
         return None
     signed = cls[starts] == _SIGN
-    dot_pos = np.flatnonzero(cls == _DOT)
-    dot_tok = _token_of(starts, dot_pos)
+    is_dot = special_cls == _DOT
+    dot_pos, dot_tok = special[is_dot], special_tok[is_dot]
     n_dot = np.bincount(dot_tok, minlength=n_tok)
     n_frac = np.zeros(n_tok, np.int64)
     n_frac[dot_tok] = ends[dot_tok] - dot_pos - 1
@@ -101,8 +105,7 @@ def fast_rows(data: bytes):
         return None
 
     # Every token's digits as one integer: sum of digit * 10^(digits after it).
-    non_digit = np.flatnonzero(in_tok & (cls != _DIGIT))
-    n_digits = length - np.bincount(_token_of(starts, non_digit), minlength=n_tok)
+    n_digits = length - np.bincount(special_tok, minlength=n_tok)
     digits = b[cls == _DIGIT]
     first = _exclusive_cumsum(n_digits)
     rank = np.repeat(first + n_digits - 1, n_digits) - np.arange(len(digits))
