@@ -78,6 +78,14 @@ def test_utf8_bom_is_stripped_whether_or_not_pandas_is_loaded(tmp_path, monkeypa
     _raises(tmp_path, b"\xef\xbb\xbf1 1 0 0 0 5\n", r"line 1: expected 7 columns")
 
 
+def test_utf16_file_is_named_as_such(tmp_path):
+    path = _write(tmp_path, GOOD.encode("utf-16"))
+    with pytest.raises(SWCError, match=r"cell.swc: the file is UTF-16 encoded; save it as ASCII"):
+        parse_swc(path)
+    with pytest.raises(TypeError, match=r"SWC text must be bytes or str, got \w*Path"):
+        parse_swc_text(path)
+
+
 def test_comments_may_hold_any_bytes(tmp_path):
     latin1 = "# Zelle aus dem Kortex, Präparat 3\n".encode("latin-1")
     points = parse_swc(_write(tmp_path, latin1 + GOOD.encode()))

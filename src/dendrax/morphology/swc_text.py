@@ -20,9 +20,10 @@ and why:
 
 Values are not checked for range or meaning here: that is
 :func:`dendrax.morphology.swc_parse.validate_points`, shared with the readers of other
-formats. The common case is parsed by vectorized numpy over the file's bytes (a few ms for
-10,000 points); any line the fast path cannot vouch for sends the whole file through a
-line-by-line parser, which is authoritative and names the first bad line and field.
+formats. The common case is parsed by vectorized numpy over the file's bytes
+(:mod:`dendrax.morphology.swc_fast`); any line that path cannot vouch for sends the whole
+file through a line-by-line parser, which is authoritative and names the first bad line
+and field.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import numpy as np
 from .swc_fast import fast_rows
 
 __all__ = [
-    "user_stacklevel",
     "COLUMNS",
     "MAX_ID",
     "MAX_TYPE",
@@ -45,6 +45,7 @@ __all__ = [
     "SWCError",
     "SWCRows",
     "parse_swc_text",
+    "user_stacklevel",
 ]
 
 COLUMNS = ("id", "type", "x", "y", "z", "radius", "parent")
@@ -57,7 +58,9 @@ _NAMES = (
     "radius (µm)",
     "parent id",
 )
-MAX_ID = 2**53 - 1  # the largest range float64 (in which many tools hold SWC tables) keeps
+# Ids up to 2^53 - 1: float64, in which many tools hold SWC tables, keeps every one of them
+# distinct. Types are small codes; 2^31 - 1 is generous.
+MAX_ID = 2**53 - 1
 MAX_TYPE = 2**31 - 1
 RANGES = {
     0: "ids are integers from 0 to 2^53 - 1",
@@ -73,12 +76,10 @@ _INT = re.compile(rb"[+-]?[0-9]+(?:\.0*)?")
 _FLOAT = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT64_MAX = np.iinfo(np.int64).max
 _ROW = re.compile(  # one data line, stripped: seven fields, one group each
-    rb"[ \t]+".join(
-        rb"(" + (_INT if column in (0, 1, 6) else _FLOAT).pattern + rb")" for column in range(7)
+    _BLANKS.pattern.join(
+        rb"(" + (_INT if c in _INT_COLUMNS else _FLOAT).pattern + rb")" for c in range(7)
     )
 )
-
-
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 
 
@@ -277,9 +278,14 @@ def parse_swc_text(data: bytes | str, source: str = "<text>", *, fast: bool = Tr
     Raises:
         SWCError: no points; a line without exactly 7 fields; a field that is not a number,
             or not an integer in the id, type or parent column; a non-ASCII character in a
-            field. The message names ``source``, the line and the column.
+            field; UTF-16 text. The message names ``source``, the line and the column.
+        TypeError: ``data`` is neither bytes nor str.
     """
-    text = _normalize(data)
+    if not isinstance(data, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"SWC text must be bytes or str, got {type(data).__name__}")
+    if bytes(data[:2]) in (b"\xff\xfe", b"\xfe\xff"):
+        raise SWCError(f"{source}: the file is UTF-16 encoded; save it as ASCII or UTF-8")
+    text = _normalize(bytes(data) if not isinstance(data, str) else data)
     body = _COMMENT.sub(b"", text) if b"#" in text else text
     if not body.endswith(b"\n"):
         body += b"\n"
