@@ -17,7 +17,6 @@ points per branch) so that ``from_graph(to_graph(m))`` rebuilds ``m`` exactly.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -50,19 +49,22 @@ def to_swc_graph(fname, num_lines: int | None = None):
     Nodes are the sample numbers; their attributes are Jaxley's: ``id`` (the SWC type id,
     1 soma, 2 axon, 3 basal, 4 apical), ``x, y, z, r`` (µm) and ``p`` (parent sample number,
     -1 for a root). Edges carry ``l``, the Euclidean distance (µm, at least 1e-5).
-    ``num_lines`` keeps only the first that many data lines.
+    ``num_lines`` keeps only the first that many data lines (points), as Jaxley does.
+
+    Raises:
+        FileNotFoundError: no such file.
+        SWCError: the file is not valid SWC (see :func:`dendrax.io.swc.read_swc`).
     """
-    from dendrax.morphology.swc_parse import parse_swc
+    from dendrax.morphology.swc_parse import parse_swc_text, points_from_rows
 
     nx = _nx()
     path = Path(fname)
+    if not path.is_file():
+        raise FileNotFoundError(f"SWC file not found: {path}")
+    rows = parse_swc_text(path.read_bytes(), str(path))
     if num_lines is not None:
-        lines = path.read_text().splitlines()[:num_lines]
-        with tempfile.NamedTemporaryFile("w", suffix=".swc", delete=False) as f:
-            f.write("\n".join(lines) + "\n")
-        points = parse_swc(f.name, allow_multiple_roots=True)
-    else:
-        points = parse_swc(path, allow_multiple_roots=True)
+        rows = rows.head(num_lines)
+    points = points_from_rows(rows, str(path), allow_multiple_roots=True)
     g = nx.DiGraph()
     for k in range(len(points.ids)):
         x, y, z = (float(c) for c in points.xyz[k])
@@ -156,33 +158,35 @@ def build_compartment_graph(
     ``root`` is accepted for Jaxley compatibility; the traversal root follows Jaxley's rule
     (lowest id with at most one neighbour).
     """
-    from dendrax.io.swc import read_swc
+    from dendrax.io.swc import cell_from_points
+    from dendrax.morphology.swc_parse import validate_points
 
     parent, xyz = _parents_and_layout(swc_graph)
-    # SWC sample numbers must be positive integers: number the nodes 1..n in their own order
-    # (sorted where they are comparable), which keeps Jaxley's lowest-id root rule.
+    # SWC sample numbers must be non-negative integers: number the nodes 1..n in their own
+    # order (sorted where they are comparable), which keeps Jaxley's lowest-id root rule.
     try:
         names = sorted(swc_graph.nodes)
     except TypeError:
         names = list(swc_graph.nodes)
     number = {v: k + 1 for k, v in enumerate(names)}
-    lines = []
-    for node in names:
-        a = swc_graph.nodes[node]
-        p = -1 if parent[node] is None else number[parent[node]]
-        coords = " ".join(f"{c:.17g}" for c in (*xyz[node], float(a.get("r", 1.0))))
-        lines.append(f"{number[node]} {int(a.get('id', 0))} {coords} {p}")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "graph.swc"
-        path.write_text("\n".join(lines) + "\n")
-        cell = read_swc(
-            path,
-            ncomp,
-            max_branch_len=max_len,
-            min_radius=min_radius,
-            ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
-            relevant_type_ids=relevant_type_ids,
-        )
+    attrs = [swc_graph.nodes[v] for v in names]
+    points = validate_points(
+        np.arange(1, len(names) + 1),
+        np.array([int(a.get("id", 0)) for a in attrs], dtype=np.int64),
+        np.array([xyz[v] for v in names], dtype=np.float64).reshape(-1, 3),
+        np.array([float(a.get("r", 1.0)) for a in attrs], dtype=np.float64),
+        np.array([-1 if parent[v] is None else number[parent[v]] for v in names], np.int64),
+        source="SWC graph",
+        allow_zero_radius=min_radius is not None,
+    )
+    cell = cell_from_points(
+        points,
+        ncomp,
+        max_branch_len=max_len,
+        min_radius=min_radius,
+        ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
+        relevant_type_ids=relevant_type_ids,
+    )
     return to_graph(cell)
 
 

@@ -1,4 +1,9 @@
-"""Read SWC morphologies: ``read_swc`` returns a Cell, ``read_morphology_arrays`` the arrays."""
+"""Read SWC morphologies: ``read_swc`` returns a Cell, ``read_morphology_arrays`` the arrays.
+
+Every reader goes the same way: file -> point arrays -> :func:`validate_points` ->
+:class:`SWCPoints` -> branch builder -> :class:`Morphology` -> ``Cell``. Only the first step
+depends on the format (:func:`cell_from_points` is the shared rest).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,16 @@ from pathlib import Path
 
 from ..morphology.morphology import Morphology
 from ..morphology.swc_branches import swc_to_morphology
-from ..morphology.swc_parse import SWCError, parse_swc
+from ..morphology.swc_parse import SWCPoints, parse_swc, validate_points
+from ..morphology.swc_text import SWCError
 
-__all__ = ["SWCError", "read_morphology_arrays", "read_swc"]
+__all__ = [
+    "SWCError",
+    "cell_from_points",
+    "read_morphology_arrays",
+    "read_swc",
+    "validate_points",
+]
 
 
 def read_morphology_arrays(
@@ -53,6 +65,29 @@ def read_morphology_arrays(
     )
 
 
+def cell_from_points(
+    points: SWCPoints,
+    ncomp: int,
+    max_branch_len: float | None = None,
+    min_radius: float | None = None,
+    assign_groups: bool = True,
+    ignore_swc_tracing_interruptions: bool = True,
+    relevant_type_ids: Sequence[int] | None = None,
+):
+    """A ``Cell`` from a validated point table (from any reader); arguments as ``read_swc``."""
+    morph = swc_to_morphology(
+        points,
+        ncomp,
+        max_branch_len=max_branch_len,
+        min_radius=min_radius,
+        ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
+        relevant_type_ids=relevant_type_ids,
+    )
+    from ..modules.cell import Cell  # lazy: the builder imports io, not the reverse
+
+    return Cell._from_morphology(morph, assign_groups=assign_groups)
+
+
 def read_swc(
     fname: str | Path,
     ncomp: int,
@@ -79,18 +114,26 @@ def read_swc(
 
     Returns:
         ``dendrax.Cell``.
+
+    Raises:
+        FileNotFoundError: no such file.
+        SWCError: the file is not valid SWC; the message names the file, line and column
+            (see :mod:`dendrax.morphology.swc_text` and :mod:`dendrax.morphology.swc_parse`
+            for the rules).
     """
     if backend != "graph":
         raise ValueError(f"backend must be 'graph' (the only SWC backend), got {backend!r}")
-    morph = read_morphology_arrays(
+    points = parse_swc(
         fname,
+        allow_multiple_roots=allow_multiple_roots,
+        allow_zero_radius=min_radius is not None,
+    )
+    return cell_from_points(
+        points,
         ncomp,
         max_branch_len=max_branch_len,
         min_radius=min_radius,
+        assign_groups=assign_groups,
         ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
         relevant_type_ids=relevant_type_ids,
-        allow_multiple_roots=allow_multiple_roots,
     )
-    from ..modules.cell import Cell  # lazy: the builder imports io, not the reverse
-
-    return Cell._from_morphology(morph, assign_groups=assign_groups)

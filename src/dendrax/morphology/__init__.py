@@ -11,12 +11,14 @@ from .geometry import (
 from .layout import distance_direct, distance_pathwise
 from .morphology import Morphology
 from .swc_branches import swc_to_morphology
-from .swc_parse import SWCError, SWCPoints, parse_swc
+from .swc_parse import SWCError, SWCPoints, SWCRows, parse_swc, validate_points
+from .swc_text import parse_swc_text
 
 __all__ = [
     "Morphology",
     "SWCError",
     "SWCPoints",
+    "SWCRows",
     "d_lambda_ncomp",
     "distance_direct",
     "distance_pathwise",
@@ -26,7 +28,9 @@ __all__ = [
     "morph_connect",
     "morph_delete",
     "parse_swc",
+    "parse_swc_text",
     "polyline_compartments",
     "split_polyline",
     "swc_to_morphology",
+    "validate_points",
 ]

@@ -31,6 +31,7 @@ import numpy as np
 from .geometry import polyline_compartments
 from .morphology import Morphology
 from .swc_parse import SWCPoints
+from .swc_text import SWCError, user_stacklevel
 
 __all__ = ["swc_to_morphology"]
 
@@ -155,6 +156,19 @@ def _split_interruptions(starts, b_type, I, J, ids, e_par, e_child, root, single
     return all_starts, b_type[np.searchsorted(starts, all_starts, side="right") - 1]
 
 
+def _as_cylinders(geo: dict, comps: np.ndarray, length: float) -> dict:
+    """``geo`` with the compartments ``comps`` (mask) replaced by cylinders of ``length``
+    (µm) and their mean radius: area 2πrl, volume πr²l, resistive loads (l/2)/(πr²)."""
+    r = geo["radius"][comps]
+    out = {key: value.copy() for key, value in geo.items()}
+    out["area"][comps] = 2.0 * np.pi * r * length
+    out["volume"][comps] = np.pi * r**2 * length
+    out["resistive_load_in"][comps] = 0.5 * length / (np.pi * r**2)
+    out["resistive_load_out"][comps] = 0.5 * length / (np.pi * r**2)
+    out["path_length"][comps] = length
+    return out
+
+
 def swc_to_morphology(
     points: SWCPoints,
     ncomp: int,
@@ -166,7 +180,9 @@ def swc_to_morphology(
     """Compartmentalize an SWC point table the way Jaxley's ``read_swc`` does.
 
     Args:
-        points: validated table from :func:`dendrax.morphology.swc_parse.parse_swc`.
+        points: validated point table, from :func:`dendrax.morphology.swc_parse.parse_swc`
+            (SWC files) or :func:`dendrax.morphology.swc_parse.validate_points` (arrays
+            from any reader).
         ncomp: compartments per branch (≥ 1).
         max_branch_len: split branches longer than this (µm) into pieces.
         min_radius: lower bound of the compartment radius (µm). Like Jaxley, it clamps the
@@ -204,12 +220,12 @@ def swc_to_morphology(
             f"{points.source}: {n - len(order)} of {n} points are not connected to the tree "
             f"that holds point {ids[root]}; they are ignored (as Jaxley does)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     if len(I) == 0:
-        raise ValueError(
-            f"{points.source}: the morphology is a single non-somatic point; "
-            "it has no branch to compartmentalize"
+        raise SWCError(
+            f"{points.source}, {points.where(root if not single_soma else root - 1)}: the "
+            "morphology is a single non-somatic point; it has no branch to compartmentalize"
         )
     J = order[1:]
     forward = e_par[e_dfs] == I
@@ -242,19 +258,27 @@ def swc_to_morphology(
         pts[:, 3] = np.where(pts[:, 3] > 0, pts[:, 3], min_radius)
     offsets = np.concatenate([[0], np.cumsum(counts)])
 
+    geo = polyline_compartments(pts, offsets, np.full(n_b, ncomp))
     b_len = np.add.reduceat(L, starts)
-    zero = b_len < _ZERO_BRANCH
+    # A branch of two or more points that all lie at one position has no traced length: its
+    # frusta have no membrane, a compartment of area 0 (NaN in the simulation). Like a
+    # zero-length branch it becomes 0.1 µm long, here a cylinder of its points' mean radius.
+    traced = np.add.reduceat(geo["path_length"], np.arange(n_b) * ncomp)
+    flat = (counts > 1) & ~(traced > 0)
+    zero = (b_len < _ZERO_BRANCH) | flat
     if zero.any():
         warnings.warn(
-            f"{points.source}: {int(zero.sum())} branch(es) of length 0 (e.g. a neurite of a "
-            "single point attached to a single-point soma); their length is set to "
-            f"{_CAPPED_BRANCH} µm to avoid NaN during integration",
+            f"{points.source}: {int(zero.sum())} branch(es) of length 0 (a neurite of a "
+            "single point attached to a single-point soma, or points that all lie at one "
+            f"position); their length is set to {_CAPPED_BRANCH} µm to avoid NaN during "
+            "integration",
             UserWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
         b_len = np.where(zero, _CAPPED_BRANCH, b_len)
+    if flat.any():
+        geo = _as_cylinders(geo, np.repeat(flat, ncomp), _CAPPED_BRANCH / ncomp)
 
-    geo = polyline_compartments(pts, offsets, np.full(n_b, ncomp))
     radius = geo["radius"]
     if min_radius is not None:
         radius = np.where(np.isnan(radius) | (radius < min_radius), min_radius, radius)

@@ -1,48 +1,80 @@
-"""Read and validate the point table of an SWC morphology file.
+"""Validate a morphology's point table, and read SWC files into validated tables.
 
-An SWC file has one traced point per line with seven whitespace-separated columns::
+Readers produce point arrays (id, type, x, y, z, radius, parent); :func:`validate_points`
+checks them, whatever format they came from (SWC text through
+:func:`dendrax.morphology.swc_text.parse_swc_text`, MorphIO-read ASC/H5 files, graphs), and
+returns the id-sorted :class:`SWCPoints` that the branch builder
+(:func:`dendrax.morphology.swc_branches.swc_to_morphology`) takes. Every problem is an
+:class:`SWCError` naming the source file and, where the points came from text, the line.
 
-    id  type  x  y  z  radius  parent_id
+What is checked, and why:
 
-(x, y, z and radius in µm; ``parent_id = -1`` marks a root). ``#`` starts a comment.
-:func:`parse_swc` reads the table with numpy and checks that it describes a tree (or a
-forest, when allowed). Every problem is reported as an :class:`SWCError` naming the file and
-the 1-based line number of the offending line.
+* ids and parents integers in ``0 … 2^53 - 1`` (the largest range that float64, which many
+  tools store SWC tables in, holds exactly; larger ids merge silently elsewhere); a parent
+  of ``-1`` marks a root. Types in ``0 … 2^31 - 1``.
+* coordinates finite and within ±1e6 µm (1 m); radii finite, positive (zero only when the
+  caller clamps them, ``allow_zero_radius``) and between 1e-6 µm and 1e6 µm. Outside these
+  bounds the frustum geometry overflows (NaN radii, infinite lengths) long before it means
+  anything physical.
+* unique ids, no self-parent, every parent present, no cycle; several roots only if
+  allowed.
+* warnings, not errors: points at their parent's position (a zero-length edge, counted as
+  1e-5 µm, which can leave a compartment of that length), and coordinates that look like
+  nanometres.
 """
 
 from __future__ import annotations
 
-import io
-import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SWCError", "SWCPoints", "parse_swc"]
+from .swc_text import (
+    COLUMNS,
+    MAX_ID,
+    MAX_TYPE,
+    RANGES,
+    SWCError,
+    SWCRows,
+    parse_swc_text,
+    user_stacklevel,
+)
 
+__all__ = [
+    "MAX_COORDINATE_UM",
+    "MAX_ID",
+    "SWCError",
+    "SWCPoints",
+    "SWCRows",
+    "parse_swc",
+    "parse_swc_text",
+    "points_from_rows",
+    "validate_points",
+]
+
+MAX_COORDINATE_UM = 1e6
+MIN_RADIUS_UM = 1e-6
+COINCIDENT_UM = 1e-5  # the branch builder's shortest edge: closer points are "coincident"
 _NANOMETRE_MEDIAN_SEGMENT_UM = 100.0
 _NANOMETRE_EXTENT_UM = 1e5
 
 
-class SWCError(ValueError):
-    """An SWC file that cannot be turned into a morphology (the message names file and line)."""
-
-
 @dataclass(frozen=True)
 class SWCPoints:
-    """The validated point table of an SWC file, sorted by point id.
+    """The validated point table of a morphology, sorted by point id.
 
     Attributes:
-        ids: (n,) int, SWC point ids (unique, ascending).
-        types: (n,) int, SWC structure type ids (1 soma, 2 axon, 3 basal, 4 apical, ...).
-        xyz: (n, 3) float, coordinates in µm.
-        radius: (n,) float, radii in µm.
-        parent_ids: (n,) int, parent point id, -1 for roots.
-        parent_index: (n,) int, row index of the parent point, -1 for roots.
-        line_numbers: (n,) int, 1-based line of each point in the file (for messages).
-        source: name of the file the table came from.
+        ids: (n,) int64, point ids (unique, ascending).
+        types: (n,) int64, structure type ids (1 soma, 2 axon, 3 basal, 4 apical, ...).
+        xyz: (n, 3) float64, coordinates in µm.
+        radius: (n,) float64, radii in µm.
+        parent_ids: (n,) int64, parent point id, -1 for roots.
+        parent_index: (n,) int64, row index of the parent point, -1 for roots.
+        line_numbers: (n,) int64, 1-based line of each point in its text file, or None
+            when the points did not come from text.
+        source: name of the file (or other source) the table came from, for messages.
     """
 
     ids: np.ndarray
@@ -51,7 +83,7 @@ class SWCPoints:
     radius: np.ndarray
     parent_ids: np.ndarray
     parent_index: np.ndarray
-    line_numbers: np.ndarray
+    line_numbers: np.ndarray | None
     source: str = "<array>"
 
     def __len__(self) -> int:
@@ -67,91 +99,216 @@ class SWCPoints:
         """Row indices of the root points (parent -1)."""
         return np.flatnonzero(self.parent_index < 0)
 
-
-def _fail(source: str, line_no: int, text: str, why: str) -> SWCError:
-    return SWCError(f"{source}, line {line_no}: {why}: {text.strip()!r}")
-
-
-def _read_rows(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Return the (n, 7) table, the (n,) 1-based line numbers and the file's raw lines."""
-    source = str(path)
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    data = [line.split("#", 1)[0] if "#" in line else line for line in lines]
-    line_numbers = [k for k, line in enumerate(data, start=1) if line.strip()]
-    if not line_numbers:
-        raise SWCError(f"{source}: the file contains no points (empty or only comments)")
-    numbers = np.asarray(line_numbers, dtype=np.int64)
-    table = _fast_table(data)
-    if table is not None and table.shape == (len(numbers), 7) and not np.isnan(table).any():
-        return table, numbers, lines
-    return _slow_table(data, numbers, lines, source), numbers, lines
+    def where(self, k: int) -> str:
+        """Where row ``k`` is, for messages: its line (text sources) and point id."""
+        return _where(self.line_numbers, self.ids, k)
 
 
-def _fast_table(data: list[str]) -> np.ndarray | None:
-    """Parse with pandas' C reader if pandas is already imported (importing it costs more
-    than it saves); None if it is not, or if anything is odd."""
-    pd = sys.modules.get("pandas")
-    if pd is None:
-        return None
-    try:
-        frame = pd.read_csv(
-            io.StringIO("\n".join(data)),
-            sep=r"\s+",
-            header=None,
-            dtype=np.float64,
-            engine="c",
-            skip_blank_lines=True,
+def _where(line_numbers: np.ndarray | None, ids: np.ndarray, k: int) -> str:
+    if line_numbers is None:
+        return f"point id {ids[k]}"
+    return f"line {line_numbers[k]} (point id {ids[k]})"
+
+
+def _as_int(name: str, values, n: int, source: str) -> np.ndarray:
+    """(n,) int64 from integer or exactly integral float input."""
+    a = np.asarray(values)
+    if a.shape != (n,):
+        raise SWCError(f"{source}: {name} needs shape ({n},), got {a.shape}")
+    if a.dtype.kind in "iu":
+        if a.dtype.kind == "u" and len(a) and int(a.max()) > np.iinfo(np.int64).max:
+            raise SWCError(f"{source}: {name} holds values beyond int64")
+        return a.astype(np.int64)
+    if a.dtype.kind != "f":
+        raise SWCError(f"{source}: {name} must be integers, got dtype {a.dtype}")
+    ok = np.isfinite(a) & (np.abs(a) <= MAX_ID)
+    ok[ok] = a[ok] == np.round(a[ok])
+    if not ok.all():
+        k = int(np.flatnonzero(~ok)[0])
+        raise SWCError(f"{source}: {name} must be integers, got {float(a[k])!r} at row {k}")
+    return a.astype(np.int64)
+
+
+def _as_float(name: str, values, shape: tuple[int, ...], source: str) -> np.ndarray:
+    a = np.asarray(values)
+    if a.shape != shape or a.dtype.kind not in "iuf":
+        raise SWCError(f"{source}: {name} needs a numeric array of shape {shape}, got {a.shape}")
+    return a.astype(np.float64)
+
+
+def validate_points(
+    ids,
+    types,
+    xyz,
+    radius,
+    parents,
+    *,
+    source: str = "<array>",
+    line_numbers=None,
+    allow_multiple_roots: bool = True,
+    allow_zero_radius: bool = False,
+    warn_multiple_roots: bool = True,
+) -> SWCPoints:
+    """Check a morphology's point table and return it sorted by id.
+
+    Args:
+        ids: (n,) integer point ids.
+        types: (n,) integer structure types.
+        xyz: (n, 3) coordinates (µm).
+        radius: (n,) radii (µm).
+        parents: (n,) parent ids, -1 for a root.
+        source: the file (or other source) the points came from; every message names it.
+        line_numbers: (n,) 1-based lines of the points in a text file, for messages; None
+            for other sources (messages then name the point id).
+        allow_multiple_roots: accept several points with parent -1 (Jaxley does; only the
+            tree holding the traversal root is used downstream). If False, raise.
+        allow_zero_radius: accept radius 0 (when the caller clamps it with ``min_radius``).
+        warn_multiple_roots: emit a ``UserWarning`` when several roots are accepted.
+
+    Returns:
+        :class:`SWCPoints`.
+
+    Raises:
+        SWCError: no points; ids, types or parents out of range; a non-finite or
+            implausible coordinate or radius (beyond 1e6 µm, radius negative, below 1e-6 µm
+            or zero when not allowed); duplicate ids; a point that is its own parent; a
+            missing parent; a cycle; several roots (when not allowed).
+    """
+    ids_in = np.asarray(ids)
+    n = len(ids_in) if ids_in.ndim == 1 else -1
+    if n <= 0:
+        raise SWCError(f"{source}: the morphology contains no points")
+    ids = _as_int("ids", ids_in, n, source)
+    types = _as_int("types", types, n, source)
+    parents = _as_int("parents", parents, n, source)
+    xyz = _as_float("xyz", xyz, (n, 3), source)
+    radius = _as_float("radius", radius, (n,), source)
+    lines = None if line_numbers is None else np.asarray(line_numbers, dtype=np.int64)
+    if lines is not None and lines.shape != (n,):
+        raise SWCError(f"{source}: line_numbers needs shape ({n},), got {lines.shape}")
+
+    def at(k: int, column: int | None, why: str) -> SWCError:
+        if lines is None:
+            where = f"point id {ids[k]}"
+            field = f", {COLUMNS[column]}" if column is not None else ""
+        else:
+            where = f"line {lines[k]}"
+            field = f", column {column + 1} ({COLUMNS[column]})" if column is not None else ""
+        return SWCError(f"{source}, {where}{field}: {why}")
+
+    def first(mask: np.ndarray) -> int | None:
+        hit = np.flatnonzero(mask)
+        return int(hit[0]) if hit.size else None
+
+    _check_ranges(ids, types, parents, at, first)
+    _check_geometry(ids, xyz, radius, allow_zero_radius, at, first)
+
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    dup = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
+    if dup.size:
+        a, b = sorted(order[[dup[0], dup[0] + 1]])
+        earlier = f"line {lines[a]}" if lines is not None else f"row {a}"
+        raise at(int(b), None, f"duplicate point id {ids[b]} (first defined on {earlier})")
+    k = first(parents == ids)
+    if k is not None:
+        raise at(k, 6, f"point {ids[k]} is its own parent")
+
+    ids, types, parents, radius = ids[order], types[order], parents[order], radius[order]
+    xyz = xyz[order]
+    lines = None if lines is None else lines[order]
+    pos = np.minimum(np.searchsorted(ids, parents), n - 1)
+    found = (parents >= 0) & (ids[pos] == parents)
+    k = first((parents >= 0) & ~found)
+    if k is not None:
+        raise at(k, 6, f"parent id {parents[k]} of point {ids[k]} does not exist in the file")
+    parent_index = np.where(found, pos, -1)
+
+    reachable = _reachable_from_roots(parent_index)
+    if not reachable.all():
+        start = int(np.flatnonzero(~reachable)[0])
+        cycle = _find_cycle(parent_index, start)
+        cyc_ids = ", ".join(str(ids[c]) for c in cycle[:20])
+        key = lines if lines is not None else np.arange(n)
+        k = int(min(cycle, key=lambda c: key[c])) if cycle else start
+        raise at(k, 6, f"the parent links form a cycle through point ids [{cyc_ids}]")
+
+    _check_roots(parent_index, lines, ids, source, allow_multiple_roots, warn_multiple_roots)
+    points = SWCPoints(ids, types, xyz, radius, parents, parent_index, lines, source)
+    child = np.flatnonzero(parent_index >= 0)
+    d = xyz[child] - xyz[parent_index[child]]
+    step = np.sqrt(np.einsum("ij,ij->i", d, d))  # µm, from each point to its parent
+    _warn_if_coincident(points, child, step)
+    _warn_if_nanometres(xyz, step, source)
+    return points
+
+
+def _check_ranges(ids, types, parents, at, first) -> None:
+    k = first((ids < 0) | (ids > MAX_ID))
+    if k is not None:
+        raise at(k, 0, f"id {ids[k]} is out of range: {RANGES[0]}")
+    k = first((types < 0) | (types > MAX_TYPE))
+    if k is not None:
+        raise at(k, 1, f"type {types[k]} is out of range: {RANGES[1]}")
+    k = first(parents < -1)
+    if k is not None:
+        raise at(k, 6, f"parent id must be -1 or a point id, got {parents[k]}")
+    k = first(parents > MAX_ID)
+    if k is not None:
+        raise at(k, 6, f"parent id {parents[k]} is out of range: {RANGES[6]}")
+
+
+def _check_geometry(ids, xyz, radius, allow_zero_radius, at, first) -> None:
+    bad = ~np.isfinite(xyz)
+    k = first(bad.any(axis=1))
+    if k is not None:
+        c = int(np.flatnonzero(bad[k])[0])
+        raise at(k, 2 + c, f"coordinate {xyz[k, c]} is not finite")
+    big = np.abs(xyz) > MAX_COORDINATE_UM
+    k = first(big.any(axis=1))
+    if k is not None:
+        c = int(np.flatnonzero(big[k])[0])
+        raise at(
+            k,
+            2 + c,
+            f"coordinate {xyz[k, c]:g} µm is beyond ±1e6 µm (1 m), not a neuron; SWC "
+            "coordinates are in µm (rescale a file in nm or voxels)",
         )
-    except Exception:  # malformed rows or ragged columns: the slow path names the line
-        return None
-    return frame.to_numpy(dtype=np.float64)
+    k = first(~np.isfinite(radius))
+    if k is not None:
+        raise at(k, 5, f"radius {radius[k]} is not finite")
+    k = first((radius < 0) | ((radius == 0) & (not allow_zero_radius)))
+    if k is not None:
+        hint = " (pass min_radius to clamp zero radii)" if radius[k] == 0 else ""
+        raise at(k, 5, f"radius must be positive, got {radius[k]:g} µm (point id {ids[k]}){hint}")
+    k = first((radius > 0) & (radius < MIN_RADIUS_UM))
+    if k is not None:
+        raise at(k, 5, f"radius {radius[k]:g} µm is below 1e-6 µm, not a plausible neurite")
+    k = first(radius > MAX_COORDINATE_UM)
+    if k is not None:
+        raise at(k, 5, f"radius {radius[k]:g} µm is beyond 1e6 µm (1 m), not a neurite")
 
 
-def _slow_table(data: list[str], numbers: np.ndarray, lines: list[str], source: str) -> np.ndarray:
-    """Parse with numpy, raising an SWCError that names the first bad line."""
-    tokens = [data[k - 1].split() for k in numbers]
-    counts = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-    bad = np.flatnonzero(counts != 7)
-    if bad.size:
-        k = int(bad[0])
-        raise _fail(
-            source,
-            int(numbers[k]),
-            lines[numbers[k] - 1],
-            f"expected 7 columns (id type x y z radius parent), found {counts[k]}",
+def _check_roots(parent_index, lines, ids, source, allow_multiple, warn) -> None:
+    roots = np.flatnonzero(parent_index < 0)
+    if len(roots) <= 1:
+        return
+    if lines is not None:
+        where = "on lines " + ", ".join(str(lines[r]) for r in roots[:10])
+    else:
+        where = "with ids " + ", ".join(str(ids[r]) for r in roots[:10])
+    msg = (
+        f"{source}: {len(roots)} root points (parent -1) {where}; "
+        "an SWC file should describe one connected tree"
+    )
+    if not allow_multiple:
+        raise SWCError(msg + " (pass allow_multiple_roots=True to accept it)")
+    if warn:
+        warnings.warn(
+            msg + "; only the tree holding the traversal root is used",
+            UserWarning,
+            stacklevel=user_stacklevel(),
         )
-    try:
-        return np.array(tokens, dtype=np.float64)
-    except ValueError:
-        pass
-    for k, row in enumerate(tokens):
-        for column, value in enumerate(row):
-            try:
-                float(value)
-            except ValueError:
-                raise _fail(
-                    source,
-                    int(numbers[k]),
-                    lines[numbers[k] - 1],
-                    f"column {column + 1} ({value!r}) is not a number",
-                ) from None
-    raise SWCError(f"{source}: unparsable numbers")  # pragma: no cover
-
-
-def _check_values(table: np.ndarray, lines: np.ndarray, raw: list[str], source: str) -> None:
-    def at(k: int, why: str) -> SWCError:
-        return _fail(source, int(lines[k]), raw[lines[k] - 1], why)
-
-    finite = np.isfinite(table).all(axis=1)
-    if not finite.all():
-        raise at(int(np.flatnonzero(~finite)[0]), "non-finite value (nan or inf)")
-    integer_cols = table[:, [0, 1, 6]]
-    not_int = (integer_cols != np.round(integer_cols)).any(axis=1)
-    if not_int.any():
-        raise at(int(np.flatnonzero(not_int)[0]), "id, type and parent must be integers")
-    bad_parent = table[:, 6] < -1
-    if bad_parent.any():
-        raise at(int(np.flatnonzero(bad_parent)[0]), "parent id must be -1 or a point id")
 
 
 def _find_cycle(parent_index: np.ndarray, start: int) -> list[int]:
@@ -172,13 +329,55 @@ def _reachable_from_roots(parent_index: np.ndarray) -> np.ndarray:
     anc = parent_index.copy()
     for _ in range(int(np.ceil(np.log2(max(n, 2)))) + 1):
         nxt = np.where(anc >= 0, anc[np.maximum(anc, 0)], -1)
-        nxt = np.where(anc >= 0, nxt, -1)
         if np.array_equal(nxt, anc):
             break
         anc = nxt
     # After enough doublings every acyclic chain has reached -1; rows on or below a cycle
     # still point at a row.
     return anc < 0
+
+
+def _warn_if_coincident(points: SWCPoints, child: np.ndarray, step: np.ndarray) -> None:
+    close = child[step < COINCIDENT_UM]
+    if not close.size:
+        return
+    lines = points.line_numbers
+    k = int(close[np.argmin(lines[close])]) if lines is not None else int(close[0])
+    warnings.warn(
+        f"{points.source}: {close.size} point(s) lie at their parent's position (first: "
+        f"{points.where(k)}); each makes an edge of length 0, counted as 1e-5 µm (a branch of "
+        "such points only becomes 0.1 µm long). Remove the repeated points unless they mark "
+        "a step in radius.",
+        UserWarning,
+        stacklevel=user_stacklevel(),
+    )
+
+
+def _warn_if_nanometres(xyz: np.ndarray, step: np.ndarray, source: str) -> None:
+    median_seg = float(np.median(step)) if step.size else 0.0
+    extent = float((xyz.max(axis=0) - xyz.min(axis=0)).max())
+    if median_seg > _NANOMETRE_MEDIAN_SEGMENT_UM or extent > _NANOMETRE_EXTENT_UM:
+        warnings.warn(
+            f"{source}: coordinates look like nanometres or voxels (median segment "
+            f"{median_seg:.3g}, extent {extent:.3g}); SWC coordinates and radii must be in "
+            "µm. Rescale the file before reading it.",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
+
+
+def points_from_rows(rows: SWCRows, source: str, **kwargs) -> SWCPoints:
+    """:func:`validate_points` of parsed SWC rows (their line numbers go into messages)."""
+    return validate_points(
+        rows.ids,
+        rows.types,
+        rows.xyz,
+        rows.radius,
+        rows.parents,
+        source=source,
+        line_numbers=rows.line_numbers,
+        **kwargs,
+    )
 
 
 def parse_swc(
@@ -191,105 +390,24 @@ def parse_swc(
 
     Args:
         path: SWC file.
-        allow_multiple_roots: accept several points with parent -1 (Jaxley does; only the
-            tree holding the traversal root is used downstream). If False, raise.
-        allow_zero_radius: accept radius 0 (e.g. when the caller clamps with ``min_radius``).
-            Negative radii are always rejected.
-        warn_multiple_roots: emit a ``UserWarning`` when several roots are accepted.
+        allow_multiple_roots: see :func:`validate_points`.
+        allow_zero_radius: see :func:`validate_points`.
+        warn_multiple_roots: see :func:`validate_points`.
 
     Raises:
         FileNotFoundError: the file does not exist.
-        SWCError: empty file, wrong column count, unparsable or non-integer fields,
-            duplicate ids, self-parent, missing parent, cycles, several roots (when not
-            allowed), non-positive radius. The message names the file and line number.
+        SWCError: the text is not valid SWC (:func:`parse_swc_text`) or the points are not
+            (:func:`validate_points`). The message names the file, line and column.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"SWC file not found: {path}")
     source = str(path)
-    table, lines, raw = _read_rows(path)
-    _check_values(table, lines, raw, source)
-
-    def at(k: int, why: str) -> SWCError:
-        return _fail(source, int(lines[k]), raw[lines[k] - 1], why)
-
-    ids = table[:, 0].astype(np.int64)
-    types = table[:, 1].astype(np.int64)
-    parents = table[:, 6].astype(np.int64)
-    radius = table[:, 5].copy()
-
-    bad_r = (radius < 0) | ((radius == 0) & (not allow_zero_radius))
-    if bad_r.any():
-        k = int(np.flatnonzero(bad_r)[0])
-        raise at(k, f"radius must be positive, got {radius[k]:g} µm (point id {ids[k]})")
-
-    order = np.argsort(ids, kind="stable")
-    sorted_ids = ids[order]
-    dup = np.flatnonzero(sorted_ids[1:] == sorted_ids[:-1])
-    if dup.size:
-        first, second = sorted(order[[dup[0], dup[0] + 1]])
-        raise at(
-            int(second),
-            f"duplicate point id {ids[second]} (first defined on line {lines[first]})",
-        )
-    self_parent = parents == ids
-    if self_parent.any():
-        k = int(np.flatnonzero(self_parent)[0])
-        raise at(k, f"point {ids[k]} is its own parent")
-
-    ids, types, parents, radius = ids[order], types[order], parents[order], radius[order]
-    xyz = table[order, 2:5]
-    lines = lines[order]
-    pos = np.searchsorted(ids, parents)
-    pos_c = np.minimum(pos, len(ids) - 1)
-    found = (parents >= 0) & (ids[pos_c] == parents)
-    missing = (parents >= 0) & ~found
-    if missing.any():
-        k = int(np.flatnonzero(missing)[0])
-        raise at(k, f"parent id {parents[k]} of point {ids[k]} does not exist in the file")
-    parent_index = np.where(found, pos_c, -1)
-
-    reachable = _reachable_from_roots(parent_index)
-    if not reachable.all():
-        start = int(np.flatnonzero(~reachable)[0])
-        cycle = _find_cycle(parent_index, start)
-        cyc_ids = ", ".join(str(ids[c]) for c in cycle)
-        first = int(min(cycle, key=lambda c: lines[c])) if cycle else start
-        raise at(first, f"the parent links form a cycle through point ids [{cyc_ids}]")
-
-    roots = np.flatnonzero(parent_index < 0)
-    if len(roots) > 1:
-        root_lines = ", ".join(str(lines[r]) for r in roots[:10])
-        msg = (
-            f"{source}: {len(roots)} root points (parent -1) on lines {root_lines}; "
-            "an SWC file should describe one connected tree"
-        )
-        if not allow_multiple_roots:
-            raise SWCError(msg + " (pass allow_multiple_roots=True to accept it)")
-        if warn_multiple_roots:
-            warnings.warn(
-                msg + "; only the tree holding the traversal root is used",
-                UserWarning,
-                stacklevel=2,
-            )
-
-    _warn_if_nanometres(xyz, parent_index, source)
-    return SWCPoints(ids, types, xyz, radius, parents, parent_index, lines, source)
-
-
-def _warn_if_nanometres(xyz: np.ndarray, parent_index: np.ndarray, source: str) -> None:
-    child = np.flatnonzero(parent_index >= 0)
-    if child.size:
-        seg = np.linalg.norm(xyz[child] - xyz[parent_index[child]], axis=1)
-        median_seg = float(np.median(seg))
-    else:
-        median_seg = 0.0
-    extent = float(np.ptp(xyz, axis=0).max()) if len(xyz) else 0.0
-    if median_seg > _NANOMETRE_MEDIAN_SEGMENT_UM or extent > _NANOMETRE_EXTENT_UM:
-        warnings.warn(
-            f"{source}: coordinates look like nanometres or voxels (median segment "
-            f"{median_seg:.3g}, extent {extent:.3g}); SWC coordinates and radii must be in "
-            "µm. Rescale the file before reading it.",
-            UserWarning,
-            stacklevel=3,
-        )
+    rows = parse_swc_text(path.read_bytes(), source)
+    return points_from_rows(
+        rows,
+        source,
+        allow_multiple_roots=allow_multiple_roots,
+        allow_zero_radius=allow_zero_radius,
+        warn_multiple_roots=warn_multiple_roots,
+    )
