@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import stat
 
 import jax.numpy as jnp
@@ -132,11 +133,20 @@ def test_corrupt_newest_generation_falls_back_with_warning(tmp_path):
     assert _step_of(path) == 10 and _step_of(path + ".1") == 9
     with open(path, "r+b") as f:
         f.truncate(100)
-    with pytest.warns(RuntimeWarning, match=r"corrupt or unreadable.*older checkpoint generation"):
+    with pytest.warns(RuntimeWarning) as caught:
         resumed, hist = _run(path, epochs=4, resume=True)
+    messages = [str(w.message) for w in caught]
+    assert re.search(r"corrupt or unreadable.*older checkpoint generation", messages[0])
+    assert re.search(
+        r"moved the damaged checkpoint .*run\.npz' to .*run\.npz\.corrupt'", messages[1]
+    )
     for a, b in zip(ref.values(), resumed.values(), strict=True):
         np.testing.assert_array_equal(a, b)  # continued from step 9 as if never stopped
     assert hist == ref_hist
+    # the damaged file was set aside, so the good generation was not rotated out
+    assert sorted(os.listdir(tmp_path)) == ["run.npz", "run.npz.1", "run.npz.corrupt"]
+    assert os.path.getsize(path + ".corrupt") == 100
+    assert _step_of(path) == 20 and _step_of(path + ".1") == 9
 
 
 def test_missing_newest_generation_falls_back(tmp_path):
@@ -196,7 +206,7 @@ def test_tampered_meta_and_all_generations_bad(tmp_path):
 def test_monkeypatched_savez_failure_keeps_generations(tmp_path):
     path = str(tmp_path / "m.npz")
     _run(path, epochs=1, checkpoint_every=4)
-    before = {n: open(tmp_path / n, "rb").read() for n in os.listdir(tmp_path)}
+    before = {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)}
     real = np.savez
 
     def broken(f, **arrays):
@@ -209,4 +219,4 @@ def test_monkeypatched_savez_failure_keeps_generations(tmp_path):
             _run(path, epochs=2, resume=True)
     finally:
         ckpt_mod.np.savez = real
-    assert {n: open(tmp_path / n, "rb").read() for n in os.listdir(tmp_path)} == before
+    assert {n: (tmp_path / n).read_bytes() for n in os.listdir(tmp_path)} == before

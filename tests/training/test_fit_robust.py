@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -94,11 +95,11 @@ def test_max_steps_then_resume_equals_uninterrupted_run(stopped):
     ],
 )
 def test_resume_with_another_configuration_names_what_differs(stopped, change, message):
-    before = open(stopped, "rb").read()
+    before = Path(stopped).read_bytes()
     kw = dict(change)
     with pytest.raises(CheckpointError, match=r"different configuration \(.*" + message):
         _run(stopped, resume=True, **kw)
-    assert open(stopped, "rb").read() == before  # nothing was overwritten
+    assert Path(stopped).read_bytes() == before  # nothing was overwritten
 
 
 def test_resume_with_another_learning_rate_and_parameter_structure(tmp_path):
@@ -283,6 +284,7 @@ def test_kill_and_resume(tmp_path):
         watchdog.cancel()
         child.kill()
         child.wait(timeout=30)
+        child.stdout.close()
     with np.load(path) as z:
         step = json.loads(str(z["meta"]))["global_step"]
     assert 6 <= step < 100  # killed mid-run, after a few checkpoints

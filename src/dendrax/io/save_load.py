@@ -96,8 +96,23 @@ def _read(path: str | os.PathLike, expected: str) -> tuple[dict, dict]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"no saved file at {path!r}")
     what = "module" if expected == _MODULE_FORMAT else "parameter"
+    # Our own handle: numpy leaks the one it opens when an archive is damaged.
+    with open(path, "rb") as handle:
+        doc, arrays = _read_archive(handle, path, what)
+    if not isinstance(doc, dict) or doc.get("format") != expected:
+        found = doc.get("format") if isinstance(doc, dict) else None
+        raise ModelFileError(f"{path!r} is not a dendrax {what} file (format {found!r})")
+    if doc.get("version") != _VERSION:
+        raise ModelFileError(
+            f"{path!r} has format version {doc.get('version')!r}; this dendrax reads "
+            f"version {_VERSION}"
+        )
+    return doc, arrays
+
+
+def _read_archive(handle, path: str, what: str) -> tuple[Any, dict]:
     try:
-        archive = np.load(path, allow_pickle=False)
+        archive = np.load(handle, allow_pickle=False)
     except ValueError as err:  # numpy: "Cannot load file containing pickled data ..."
         raise ModelFileError(
             f"{path!r} is not a dendrax {what} file ({err}). If it is a pickle, note that "
@@ -124,14 +139,6 @@ def _read(path: str | os.PathLike, expected: str) -> tuple[dict, dict]:
         raise ModelFileError(f"{path!r} is malformed ({err})") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise ModelFileError(f"{path!r} is damaged ({type(err).__name__}: {err})") from None
-    if not isinstance(doc, dict) or doc.get("format") != expected:
-        found = doc.get("format") if isinstance(doc, dict) else None
-        raise ModelFileError(f"{path!r} is not a dendrax {what} file (format {found!r})")
-    if doc.get("version") != _VERSION:
-        raise ModelFileError(
-            f"{path!r} has format version {doc.get('version')!r}; this dendrax reads "
-            f"version {_VERSION}"
-        )
     return doc, arrays
 
 

@@ -121,7 +121,8 @@ def _check_meta(meta: Any, path: str) -> None:
 def _read(path: str) -> tuple[list, list, np.ndarray, dict]:
     """The raw leaves, key and meta of one checkpoint file (`_CorruptCheckpoint` if damaged)."""
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # Our own handle: numpy leaks the one it opens when the archive is damaged.
+        with open(path, "rb") as f, np.load(f, allow_pickle=False) as z:
             meta = json.loads(str(z["meta"]))
             _check_meta(meta, path)
             p_stored = [z[f"p/{i}"] for i in range(meta["n_params"])]

@@ -11,6 +11,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from dendrax.io.atomic import generation_paths
 from dendrax.training.checkpoint import (
     CheckpointError,
     checkpoint_exists,
@@ -304,10 +305,24 @@ def fit(
     )
     hist = pos["history"]
     saved_at = pos["global_step"] if resumed else None
+    # Generations newer than the one resumed from are damaged (load_checkpoint warned); they
+    # are set aside before the first save so that rotation does not push out the good one.
+    damaged = []
+    if resumed:
+        names = generation_paths(checkpoint)
+        damaged = [n for n in names[: names.index(meta["checkpoint_file"])] if os.path.exists(n)]
 
     def save():
-        nonlocal saved_at
+        nonlocal saved_at, damaged
         if checkpoint is not None and saved_at != pos["global_step"]:
+            for name in damaged:
+                os.replace(name, name + ".corrupt")
+                warnings.warn(
+                    f"fit: moved the damaged checkpoint {name!r} to {name + '.corrupt'!r}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            damaged = []
             save_checkpoint(
                 checkpoint, opt_params, opt_state, key, dict(pos, config=config), keep_checkpoints
             )
