@@ -303,3 +303,30 @@ def test_kill_and_resume(tmp_path):
     np.testing.assert_array_equal(
         np.load(path + ".result.npy"), np.concatenate([ref["w"], ref["b"][None]])
     )
+
+
+def test_resume_with_other_transform_bounds(tmp_path):
+    import dendrax as jx
+    from dendrax.optimize import transforms as jt
+
+    def run(upper, **kw):
+        tf = jx.ParamTransform({"x": jt.SigmoidTransform(-1.0, upper)})
+        return fit(
+            lambda p: jnp.sum((p["x"] - 0.5) ** 2),
+            {"x": jnp.zeros(2)},
+            None,
+            0.05,
+            4,
+            transform=tf,
+            checkpoint=str(tmp_path / "tf.npz"),
+            progress=False,
+            **kw,
+        )
+
+    first, _ = run(1.0, max_steps=2)
+    with pytest.raises(
+        CheckpointError, match=r"transform _tf_leaves\[0\]\.upper: 1\.0 in the checkpoint, 2\.0 now"
+    ):
+        run(2.0, resume=True)
+    resumed, _ = run(1.0, resume=True)
+    _assert_same(resumed, run(1.0, resume=False)[0])

@@ -91,16 +91,25 @@ def _describe(obj: Any, path: str, out: dict, seen: set, depth: int) -> None:
             except ValueError:  # an empty cell (variable not yet bound)
                 continue
             _describe(contents, f"{path}.{name}", out, seen, depth + 1)
+    elif isinstance(obj, types.ModuleType):
+        out[f"{path}<module>"] = obj.__name__
     else:
         wrapped = getattr(obj, "__wrapped__", None)  # jax.jit / functools.wraps wrappers
         if wrapped is not None:
             _describe(wrapped, path, out, seen, depth + 1)
-        else:
-            out[f"{path}<type>"] = f"{type(obj).__module__}.{type(obj).__qualname__}"
+            return
+        out[f"{path}<type>"] = f"{type(obj).__module__}.{type(obj).__qualname__}"
+        # Plain objects (a ParamTransform and its transforms, say) by their attributes.
+        attributes = getattr(obj, "__dict__", None)
+        if isinstance(attributes, dict) and not isinstance(obj, type):
+            for name in sorted(attributes):
+                _describe(attributes[name], f"{path}.{name}", out, seen, depth + 1)
 
 
 def describe_optimizer(optimizer: Any) -> dict[str, Any]:
     """``{path: value}`` of every setting found in an optax transformation's closures.
+
+    (Any object is described the same way: fit also uses it for the ``transform``.)
 
     Two optimizers built by the same calls with the same arguments give equal descriptions;
     a changed learning rate, ``b1``, schedule parameter or chain element changes it.
@@ -193,6 +202,8 @@ def run_config(
     if bounds is not None:
         config["bounds_mode"] = bounds_mode
         config["bounds_weight"] = _json_value(float(bounds_weight))
+    if transform is not None:
+        config.update({f"transform {k}": v for k, v in describe_optimizer(transform).items()})
     if learning_rate is not None:
         config["learning rate (Adam)"] = _json_value(float(learning_rate))
     config.update({f"optimizer {k}": v for k, v in describe_optimizer(optimizer).items()})
