@@ -349,8 +349,8 @@ def fit(
                 opt_params, opt_state, key, loss, aux, status = step(
                     opt_params, opt_state, key, batch
                 )
-                loss = float(loss)
-                status = [bool(ok) for ok in status]
+                loss, status = jax.device_get((loss, status))  # one transfer per step
+                loss, status = float(loss), [bool(ok) for ok in status]
                 if all(status):
                     pos["epoch_loss"] = [pos["epoch_loss"][0] + loss, pos["epoch_loss"][1] + 1]
                     for name, val in aux.items():
