@@ -600,6 +600,13 @@ class Module(
         return _copy.deepcopy(self)
 
     def __getstate__(self):
+        """The module's attributes for `pickle` / `copy.deepcopy` (caches dropped).
+
+        Warning: loading a pickle runs code that the file names, so `pickle.load` of a file
+        from someone else can execute anything. Only unpickle files you made yourself; to
+        share or archive models use `dendrax.io.save_module` / `load_module` (JSON + arrays,
+        no code).
+        """
         state = dict(self.__dict__)
         if "_sim_cache" in state:
             state["_sim_cache"] = None
@@ -607,6 +614,7 @@ class Module(
         return state
 
     def __setstate__(self, state):
+        """Restore from `__getstate__` (see its warning: unpickling runs code)."""
         self.__dict__.update(state)
 
     def show(self, param_names=None, *, indices=True, params=True, states=True, channel_names=None):

@@ -5,7 +5,12 @@ them.
 """
 
 from dendrax.training import jax_loss, losses
-from dendrax.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from dendrax.training.checkpoint import (
+    CheckpointError,
+    checkpoint_exists,
+    load_checkpoint,
+    save_checkpoint,
+)
 from dendrax.training.dataset import Dataset
 from dendrax.training.fit import fit
 from dendrax.training.losses import (
@@ -30,6 +35,7 @@ __all__ = [
     "CheckpointError",
     "save_checkpoint",
     "load_checkpoint",
+    "checkpoint_exists",
     "mse",
     "sse",
     "l2sqr_norm",

@@ -11,9 +11,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from dendrax.training.checkpoint import load_checkpoint, save_checkpoint
+from dendrax.io.atomic import generation_paths
+from dendrax.training.checkpoint import (
+    CheckpointError,
+    checkpoint_exists,
+    load_checkpoint,
+    save_checkpoint,
+)
 from dendrax.training.dataset import Dataset
 from dendrax.training.losses import _check_bounds, bounds_clip, bounds_cost
+from dendrax.training.resume import check_resume, run_config
 
 __all__ = ["fit"]
 
@@ -48,13 +55,35 @@ def _epoch_batches(data: Any, epoch: int, shuffle: bool, seed: int) -> list[tupl
     if isinstance(data, Dataset):
         if shuffle:
             data.shuffle(seed=[seed, epoch])
-        return [tuple(b) for b in data]
-    if isinstance(data, Iterable):
-        return [b if isinstance(b, tuple) else (b,) for b in data]
-    raise TypeError(
-        "data must be None, a dendrax.training.Dataset or a re-iterable of batches, "
-        f"got {type(data).__name__}"
-    )
+        batches = [tuple(b) for b in data]
+    elif isinstance(data, Iterable):
+        batches = [b if isinstance(b, tuple) else (b,) for b in data]
+    else:
+        raise TypeError(
+            "data must be None, a dendrax.training.Dataset or a re-iterable of batches, "
+            f"got {type(data).__name__}"
+        )
+    if not batches:
+        raise ValueError(
+            f"data yielded no batches (epoch {epoch}); pass a non-empty list of batches or a "
+            "Dataset (a one-shot iterator or generator is empty after its first pass)"
+        )
+    return batches
+
+
+def _all_finite(tree: Any) -> jax.Array:
+    """Whether every float leaf of ``tree`` is finite (integer leaves, e.g. step counts, are)."""
+    leaves = [
+        x
+        for x in jax.tree_util.tree_leaves(tree)
+        if jnp.issubdtype(jnp.result_type(x), jnp.inexact)
+    ]
+    if not leaves:
+        return jnp.array(True)
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+
+
+_STATUS_PARTS = ("loss", "gradient", "updated parameters", "optimizer state")
 
 
 def _make_step(
@@ -74,11 +103,10 @@ def _make_step(
     def step(opt_params, opt_state, key, batch):
         key, sub = jax.random.split(key)
         (loss, aux), grads = jax.value_and_grad(total_loss, has_aux=True)(opt_params, sub, batch)
-        g_leaves = jax.tree_util.tree_leaves(grads)
-        finite = jnp.isfinite(loss) & jnp.all(
-            jnp.stack([jnp.all(jnp.isfinite(g)) for g in g_leaves])
-        )
+        ok_loss = jnp.isfinite(loss)
+        ok_grad = _all_finite(grads)
         if clip_norm is not None:
+            g_leaves = jax.tree_util.tree_leaves(grads)
             norm = jnp.sqrt(sum(jnp.sum(g**2) for g in g_leaves))
             scale = jnp.minimum(1.0, clip_norm / jnp.maximum(norm, 1e-30))
             grads = jax.tree_util.tree_map(lambda g: g * scale, grads)
@@ -86,13 +114,22 @@ def _make_step(
         new_params = jax.tree_util.tree_map(
             lambda p, u: jnp.asarray(p + u).astype(jnp.asarray(p).dtype), opt_params, updates
         )
+        # A finite gradient can still give an update that overflows (to -inf, say); clipping
+        # or the transform could then hide it, so the raw update is checked as well.
+        ok_params = _all_finite(new_params)
         if bounds is not None and bounds_mode == "clip":
             new_params = inverse(bounds_clip(forward(new_params), *bounds))
+            ok_params = ok_params & _all_finite(new_params)
+        if transform is not None:
+            ok_params = ok_params & _all_finite(forward(new_params))
+        ok_state = _all_finite(new_state)
+        finite = ok_loss & ok_grad & ok_params & ok_state
         # NaN guard: keep the previous parameters and optimizer state on a non-finite step.
         keep = lambda new, old: jnp.where(finite, new, old)  # noqa: E731
         new_params = jax.tree_util.tree_map(keep, new_params, opt_params)
         new_state = jax.tree_util.tree_map(keep, new_state, opt_state)
-        return new_params, new_state, key, loss, aux, finite
+        status = jnp.stack([ok_loss, ok_grad, ok_params, ok_state])
+        return new_params, new_state, key, loss, aux, status
 
     return jax.jit(step)
 
@@ -115,7 +152,9 @@ def fit(
     pass_key: bool = False,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int | None = None,
+    keep_checkpoints: int = 2,
     resume: bool | str = False,
+    max_steps: int | None = None,
     callback: Callable | None = None,
     progress: bool = True,
 ) -> tuple[Any, dict]:
@@ -131,7 +170,8 @@ def fit(
         data: ``None`` (one full-batch step per epoch, ``loss_fn(params)``), a
             :class:`~dendrax.training.Dataset` (shuffled per epoch with seed ``(seed, epoch)``
             when ``shuffle``; batches are ``(inputs, labels)``), or a re-iterable of batches
-            (tuples are unpacked into the loss arguments) that yields the same order each time.
+            (tuples are unpacked into the loss arguments) that yields the same batches, in
+            the same order, each time.
         optimizer: an optax ``GradientTransformation`` or a learning rate (Adam).
         epochs: number of passes over ``data``.
         transform: object with ``.forward``/``.inverse`` (e.g. Jaxley's ``ParamTransform``):
@@ -140,23 +180,45 @@ def fit(
         bounds: ``(lower, upper)`` trees as from :func:`make_bounds`, applied to the
             (transformed) parameters: ``bounds_mode="cost"`` adds
             ``bounds_weight * bounds_cost(...)`` to the loss, ``"clip"`` clips after each update.
+        bounds_mode: ``"cost"`` or ``"clip"`` (see ``bounds``).
+        bounds_weight: weight of the bounds cost.
+        has_aux: whether ``loss_fn`` returns ``(loss, metrics)``.
+        shuffle: reshuffle a ``Dataset`` every epoch.
+        seed: seed of the shuffling and of the PRNG key.
+        pass_key: pass a fresh PRNG key to ``loss_fn`` as ``key=``.
         clip_norm: clip gradients to this global L2 norm.
-        checkpoint: file to save the run to (``.npz``; written atomically).
+        checkpoint: file to save the run to (``.npz``; written atomically and symlink-safely).
         checkpoint_every: save every this many steps (always saved at the end).
+        keep_checkpoints: number of checkpoint generations kept (``checkpoint``,
+            ``checkpoint.1``, ...); on resume, a corrupt newest one falls back to the previous
+            one with a warning.
         resume: ``True`` to continue from ``checkpoint`` (error if it is missing), ``"auto"`` to
-            continue if it exists. Resuming reproduces an uninterrupted run exactly.
+            continue if it exists. Resuming reproduces an uninterrupted run exactly. The run's
+            configuration (data size, batch size, batches per epoch, optimizer and its
+            hyperparameters, learning rate, clipping, bounds, seed, shuffling, transform,
+            parameter structure) must equal the checkpointed one: a difference raises
+            :class:`CheckpointError` naming every setting that differs. Only ``epochs`` and
+            ``max_steps`` may change (to train longer). A run with another batch size is a
+            new run: give it another ``checkpoint`` path.
+        max_steps: stop (and save) once this many steps have been taken in total, counting
+            the steps of the run being resumed; ``None`` for no limit.
         callback: ``callback(step, params, loss)`` called on the host after every step.
         progress: show a tqdm progress bar (needs ``tqdm``).
 
     Returns:
         ``(params, history)``; history has ``"loss"`` (mean finite loss per epoch, including the
         bounds cost), ``"metrics"`` ({name: per-epoch means}) and ``"skipped_steps"`` (global
-        indices of steps skipped because the loss or gradient was not finite).
+        indices of steps skipped, with a ``RuntimeWarning``, because the loss, the gradient,
+        the updated parameters or the new optimizer state were not finite).
 
     Raises:
-        ValueError/TypeError: for invalid arguments or bounds that do not match ``params``.
-        FileNotFoundError, CheckpointError: for a missing or corrupt checkpoint on resume.
+        ValueError/TypeError: for invalid arguments, bounds that do not match ``params``, or
+            data that yields no batches or a different number of batches in another epoch.
+        FileNotFoundError: if ``resume=True`` and there is no checkpoint.
+        CheckpointError: for a checkpoint that is corrupt in every generation, that belongs
+            to a different model, or whose configuration differs from this run's.
     """
+    learning_rate = optimizer if isinstance(optimizer, int | float) else None
     optimizer = _resolve_optimizer(optimizer)
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
@@ -172,6 +234,10 @@ def fit(
         _check_bounds(params, *bounds)
     if checkpoint_every is not None and (checkpoint is None or checkpoint_every < 1):
         raise ValueError("checkpoint_every needs a checkpoint path and must be >= 1")
+    if not isinstance(keep_checkpoints, int) or keep_checkpoints < 1:
+        raise ValueError(f"keep_checkpoints must be an int >= 1, got {keep_checkpoints!r}")
+    if max_steps is not None and (not isinstance(max_steps, int) or max_steps < 0):
+        raise ValueError(f"max_steps must be None or a non-negative int, got {max_steps!r}")
     if resume not in (False, True, "auto"):
         raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
     tqdm = _import_optional("tqdm", "fit(progress=True)").tqdm if progress else None
@@ -188,10 +254,42 @@ def fit(
         "epoch_metrics": {},
         "history": {"loss": [], "metrics": {}, "skipped_steps": []},
     }
-    if checkpoint is not None and (
-        resume is True or (resume == "auto" and os.path.exists(checkpoint))
-    ):
-        opt_params, opt_state, key, meta = load_checkpoint(checkpoint, opt_params, opt_state)
+    resumed = checkpoint is not None and (
+        resume is True or (resume == "auto" and checkpoint_exists(checkpoint))
+    )
+    batches = _epoch_batches(data, pos["epoch"], shuffle, seed)
+    config = run_config(
+        opt_params,
+        optimizer,
+        learning_rate,
+        data,
+        batches,
+        transform=transform,
+        bounds=bounds,
+        bounds_mode=bounds_mode,
+        bounds_weight=bounds_weight,
+        clip_norm=clip_norm,
+        has_aux=has_aux,
+        pass_key=pass_key,
+        shuffle=shuffle,
+        seed=seed,
+    )
+    if resumed:
+
+        def check(meta: dict, name: str) -> None:
+            check_resume(meta.get("config"), config, name)
+            if meta["step_in_epoch"] >= len(batches):
+                raise CheckpointError(
+                    f"checkpoint {name!r} is at step {meta['step_in_epoch']} of epoch "
+                    f"{meta['epoch']}, but the data gives {len(batches)} batches per epoch; "
+                    "resume with the data of the checkpointed run or start a new run"
+                )
+
+        opt_params, opt_state, key, meta = load_checkpoint(
+            checkpoint, opt_params, opt_state, key, check=check
+        )
+        if meta["epoch"] != pos["epoch"]:  # the batches above were drawn for epoch 0
+            batches = _epoch_batches(data, meta["epoch"], shuffle, seed)
         pos = {k: meta[k] for k in pos}
 
     step = _make_step(
@@ -206,42 +304,86 @@ def fit(
         pass_key,
     )
     hist = pos["history"]
+    saved_at = pos["global_step"] if resumed else None
+    # Generations newer than the one resumed from are damaged (load_checkpoint warned); they
+    # are set aside before the first save so that rotation does not push out the good one.
+    damaged = []
+    if resumed:
+        names = generation_paths(checkpoint)
+        damaged = [n for n in names[: names.index(meta["checkpoint_file"])] if os.path.exists(n)]
 
     def save():
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, opt_params, opt_state, key, pos)
+        nonlocal saved_at, damaged
+        if checkpoint is not None and saved_at != pos["global_step"]:
+            for name in damaged:
+                os.replace(name, name + ".corrupt")
+                warnings.warn(
+                    f"fit: moved the damaged checkpoint {name!r} to {name + '.corrupt'!r}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            damaged = []
+            save_checkpoint(
+                checkpoint, opt_params, opt_state, key, dict(pos, config=config), keep_checkpoints
+            )
+            saved_at = pos["global_step"]
 
+    n_batches = len(batches)
     bar = tqdm(total=epochs, initial=min(pos["epoch"], epochs), desc="fit") if tqdm else None
+    stopped = False
     try:
-        while pos["epoch"] < epochs:
-            batches = _epoch_batches(data, pos["epoch"], shuffle, seed)
-            if not batches:
-                raise ValueError("data yielded no batches")
+        while pos["epoch"] < epochs and not stopped:
+            if batches is None:
+                batches = _epoch_batches(data, pos["epoch"], shuffle, seed)
+                if len(batches) != n_batches:
+                    raise ValueError(
+                        f"data yielded {len(batches)} batches in epoch {pos['epoch']} but "
+                        f"{n_batches} before; fit needs the same batches every epoch (pass a "
+                        "list or a Dataset rather than a one-shot iterator)"
+                    )
+            epoch_before = pos["epoch"]
             for batch in batches[pos["step_in_epoch"] :]:
-                opt_params, opt_state, key, loss, aux, ok = step(opt_params, opt_state, key, batch)
-                loss = float(loss)
-                if bool(ok):
+                if max_steps is not None and pos["global_step"] >= max_steps:
+                    stopped = True
+                    break
+                opt_params, opt_state, key, loss, aux, status = step(
+                    opt_params, opt_state, key, batch
+                )
+                loss, status = jax.device_get((loss, status))  # one transfer per step
+                loss, status = float(loss), [bool(ok) for ok in status]
+                if all(status):
                     pos["epoch_loss"] = [pos["epoch_loss"][0] + loss, pos["epoch_loss"][1] + 1]
                     for name, val in aux.items():
                         s, n = pos["epoch_metrics"].get(name, (0.0, 0))
                         pos["epoch_metrics"][name] = (s + float(val), n + 1)
                 else:
                     hist["skipped_steps"].append(pos["global_step"])
+                    bad = ", ".join(
+                        p for p, ok in zip(_STATUS_PARTS, status, strict=True) if not ok
+                    )
                     warnings.warn(
                         f"fit: step {pos['global_step']} (epoch {pos['epoch']}) gave a non-finite"
-                        f" loss or gradient (loss={loss}); the update was skipped",
+                        f" {bad} (loss={loss}); the update was skipped and the previous "
+                        "parameters and optimizer state kept",
                         RuntimeWarning,
                         stacklevel=2,
                     )
                 pos["global_step"] += 1
                 pos["step_in_epoch"] += 1
-                if pos["step_in_epoch"] == len(batches):
+                if pos["step_in_epoch"] == n_batches:
                     _close_epoch(pos, hist, bar)
                 if checkpoint_every is not None and pos["global_step"] % checkpoint_every == 0:
                     save()
                 if callback is not None:
                     current = transform.forward(opt_params) if transform else opt_params
                     callback(pos["global_step"] - 1, current, loss)
+            # Every pass of this loop closes an epoch or stops at max_steps: it cannot spin.
+            if not stopped and pos["epoch"] == epoch_before:
+                raise RuntimeError(
+                    f"fit made no progress in epoch {pos['epoch']} (step {pos['step_in_epoch']} "
+                    f"of {n_batches}); this is a bug in dendrax, please report it"
+                )
+            batches = None
         save()
     finally:
         if bar is not None:
