@@ -61,7 +61,6 @@ def _random_system(structure, seed: int):
 
 
 def _dense(structure, diag, upper, lower):
-    n = structure.n_nodes
     a = np.diag(diag)
     for i in np.flatnonzero(structure.tree_parent >= 0):
         p = structure.tree_parent[i]

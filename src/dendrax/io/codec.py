@@ -24,6 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from dendrax.channels.channel import Channel
+from dendrax.io.registry import function_name
+from dendrax.synapses.synapse import Synapse
+
 __all__ = ["ModelFileError", "encode", "decode", "ALLOWED_DTYPE_KINDS"]
 
 #: bool, signed/unsigned int, float, complex, unicode: everything else is refused on load.
@@ -37,8 +41,6 @@ class ModelFileError(ValueError):
 
 
 def _mechanism_bases() -> tuple[type, ...]:
-    from dendrax.channels.channel import Channel
-    from dendrax.synapses.synapse import Synapse
 
     return (Channel, Synapse)
 
@@ -71,8 +73,6 @@ class Encoder:
     def _function(fn: Any, path: str) -> dict:
         """A function by name: registered (``jax.nn.sigmoid``) or a module-level user function."""
         import types
-
-        from dendrax.io.registry import function_name
 
         name = function_name(fn)
         if name is not None:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.channels.channel import Channel
 from dendrax.io.codec import ModelFileError
+from dendrax.synapses.synapse import Synapse
+from dendrax.tables import INDEX_COLUMNS
 
 __all__ = ["check_module_state"]
 
@@ -63,8 +66,6 @@ def _check_tree(state: dict) -> int:
 
 
 def _check_nodes(state: dict, n: int) -> None:
-    from dendrax.modules.tables import INDEX_COLUMNS
-
     nodes = state.get("_nodes")
     _column_table(nodes, "module._nodes", n)
     for name in INDEX_COLUMNS:
@@ -92,8 +93,6 @@ def _check_nodes(state: dict, n: int) -> None:
 
 
 def _check_mechanisms(state: dict) -> None:
-    from dendrax.channels.channel import Channel
-    from dendrax.synapses.synapse import Synapse
 
     nodes = state["_nodes"]
     for attr, base, params in (

@@ -15,6 +15,11 @@ from __future__ import annotations
 
 import functools
 
+from dendrax import channels, pumps, synapses
+from dendrax.channels.channel import Channel
+from dendrax.pumps.pump import Pump
+from dendrax.synapses.synapse import Synapse
+
 __all__ = ["registered_classes", "is_registered", "registered_functions", "function_name"]
 
 _JNP_FUNCTIONS = (
@@ -26,11 +31,7 @@ _JNP_FUNCTIONS = (
 @functools.cache
 def registered_classes() -> dict[str, type]:
     """``{class name: class}`` of every registered module and mechanism class."""
-    from dendrax import channels, pumps, synapses
-    from dendrax.channels.channel import Channel
     from dendrax.modules import Branch, Cell, Compartment, Network
-    from dendrax.pumps.pump import Pump
-    from dendrax.synapses.synapse import Synapse
 
     out: dict[str, type] = {c.__name__: c for c in (Compartment, Branch, Cell, Network)}
     bases = (Channel, Synapse, Pump)

@@ -24,9 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from dendrax.channels.channel import Channel
 from dendrax.io.atomic import atomic_write
 from dendrax.io.codec import Decoder, Encoder, ModelFileError
-from dendrax.io.registry import is_registered, registered_classes
+from dendrax.io.module_checks import check_module_state
+from dendrax.io.registry import is_registered, registered_classes, registered_functions
+from dendrax.synapses.synapse import Synapse
 
 __all__ = ["save_module", "load_module", "save_params", "load_params", "ModelFileError"]
 
@@ -164,7 +167,6 @@ def _check_functions(functions: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def _function_resolver(functions: dict[str, Any], path: str):
-    from dendrax.io.registry import registered_functions
 
     def resolve(name: str, builtin: bool, where: str) -> Any:
         short = name.rsplit(".", 1)[-1]
@@ -237,10 +239,7 @@ def load_module(
             with (the message names the part at fault), or names a class or function that
             is neither dendrax's (or JAX's) nor in ``classes`` / ``functions``.
     """
-    from dendrax.channels.channel import Channel
-    from dendrax.io.module_checks import check_module_state
     from dendrax.modules.base import Module, View
-    from dendrax.synapses.synapse import Synapse
 
     classes = _check_classes(classes)
     functions = _check_functions(functions)
