@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dendrax.channels import HH, Leak
-from dendrax.simulator.step import has_exact_slope
+from dendrax.channels.channel import has_exact_slope
 
 jax.config.update("jax_enable_x64", True)
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-__all__ = ["Channel", "call_convention"]
+__all__ = ["Channel", "call_convention", "has_exact_slope"]
 
 _V1_SECOND_ARGS = {"params", "channel_params", "parameters", "p"}
 
@@ -59,7 +59,7 @@ class Channel:
     Optional (a dendrax extension, array convention): `current_slope(states, v, params)`,
     dI/dv of `compute_current` in mA/cm²/mV. Where it is defined (in the class that defines
     `compute_current` or below it), the implicit voltage step uses it instead of evaluating
-    the current a second time at `v + 1e-3` mV (`simulator.step.has_exact_slope`).
+    the current a second time at `v + 1e-3` mV (`has_exact_slope`).
     """
 
     channel_params: dict[str, float] | None = None
@@ -115,3 +115,22 @@ class Channel:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self._name!r})"
+
+
+def _owner(cls, name: str):
+    """The class of `cls.__mro__` that defines attribute `name` (None if none does)."""
+    return next((k for k in cls.__mro__ if name in k.__dict__), None)
+
+
+def has_exact_slope(mechanism) -> bool:
+    """True if the mechanism's `current_slope` belongs to its `compute_current`.
+
+    A channel may define `current_slope(states, v, params)`, dI/dv in mA/cm²/mV, next to
+    `compute_current` (a dendrax extension; `HH` and `Leak` do). It is used when defined in
+    the class that defines `compute_current` or below it: a subclass that overrides
+    `compute_current` without a new `current_slope` falls back to the finite difference.
+    """
+    cls = type(mechanism)
+    slope_owner = _owner(cls, "current_slope")
+    current_owner = _owner(cls, "compute_current")
+    return slope_owner is not None and issubclass(slope_owner, current_owner)

@@ -10,7 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dendrax.pumps.pump import Pump
 from dendrax.simulator.structure import Structure
 from dendrax.utils.jax_utils import scatter_add_static, select, take_static
 
@@ -151,12 +150,7 @@ def mechanism_states(group, states: dict, current_names) -> dict:
 
 
 def _pump_of_diffused_ion(structure: Structure, group) -> bool:
-    mech = group.mechanism
-    return (
-        group.convention == "array"
-        and getattr(mech, "ion_name", None) in structure.diffused_states
-        and getattr(type(mech), "ion_flux", Pump.ion_flux) is not Pump.ion_flux
-    )
+    return group.ion_flux and group.mechanism.ion_name in structure.diffused_states
 
 
 def _linearized_flux(group, st: dict, pr: dict, new: dict):
@@ -205,32 +199,13 @@ def update_channels(
     return states
 
 
-def _owner(cls, name: str):
-    """The class of `cls.__mro__` that defines attribute `name` (None if none does)."""
-    return next((k for k in cls.__mro__ if name in k.__dict__), None)
-
-
-def has_exact_slope(mechanism) -> bool:
-    """True if the mechanism's `current_slope` belongs to its `compute_current`.
-
-    A channel may define `current_slope(states, v, params)`, dI/dv in mA/cm²/mV, next to
-    `compute_current` (a dendrax extension; `HH` and `Leak` do). It is used when defined in
-    the class that defines `compute_current` or below it: a subclass that overrides
-    `compute_current` without a new `current_slope` falls back to the finite difference.
-    """
-    cls = type(mechanism)
-    slope_owner = _owner(cls, "current_slope")
-    current_owner = _owner(cls, "compute_current")
-    return slope_owner is not None and issubclass(slope_owner, current_owner)
-
-
 def _current_and_slope(group, st, pr, v, dt, with_slope: bool):
     """Current at `v` and (if `with_slope`) dI/dv: exact where the channel gives it,
     else the finite difference over `DELTA_V`, as NEURON linearizes."""
     i0 = _call(group, "compute_current", st, pr, v, dt)
     if not with_slope:
         return i0, None
-    if group.convention == "array" and has_exact_slope(group.mechanism):
+    if group.exact_slope:
         return i0, group.mechanism.current_slope(st, v, pr)
     i1 = _call(group, "compute_current", st, pr, v + DELTA_V, dt)
     return i0, (i1 - i0) / DELTA_V

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from dendrax.channels.channel import call_convention
+from dendrax.channels.channel import call_convention, has_exact_slope
+from dendrax.pumps.pump import Pump
 from dendrax.solvers.tree import TreeOrder, build_tree_order
 from dendrax.synapses.synapse import synapse_call_convention
 
@@ -29,6 +30,9 @@ class MechanismGroup:
     convention: str  # "array" (Jaxley 0.13) or "scalar" (Jaxley 1.0)
     param_names: tuple
     state_names: tuple
+    # The mechanism adapter, decided once here rather than probed in every step:
+    exact_slope: bool = False  # `current_slope` gives dI/dv (else a finite difference)
+    ion_flux: bool = False  # a pump with its own `ion_flux` (linearized for diffusion)
 
 
 @dataclass(frozen=True, eq=False)
@@ -118,6 +122,12 @@ def _tree_edges(branch_parents, ncomp_per_branch):
     return n_nodes, parent, half_a, half_a_out, half_b, half_b_out
 
 
+def _has_own_ion_flux(mechanism) -> bool:
+    """A pump whose class defines `ion_flux` (its flux enters the implicit ion solve)."""
+    flux = getattr(type(mechanism), "ion_flux", Pump.ion_flux)
+    return getattr(mechanism, "ion_name", None) is not None and flux is not Pump.ion_flux
+
+
 def compile_structure(tables) -> Structure:
     """Build the `Structure` of a model from its `ModelTables` snapshot."""
     nodes = tables.nodes
@@ -131,14 +141,17 @@ def compile_structure(tables) -> Structure:
         rows = np.flatnonzero(nodes[channel.name])
         if rows.size == 0:
             continue
+        convention = call_convention(channel)
         groups.append(
             MechanismGroup(
                 mechanism=channel,
                 rows=rows,
                 covers_all=rows.size == n_comp,
-                convention=call_convention(channel),
+                convention=convention,
                 param_names=tuple(channel.channel_params),
                 state_names=tuple(channel.channel_states),
+                exact_slope=convention == "array" and has_exact_slope(channel),
+                ion_flux=convention == "array" and _has_own_ion_flux(channel),
             )
         )
         if channel.current_name and channel.current_name not in current_names:
