@@ -208,7 +208,8 @@ class Simulator:
         """One time step of `delta_t` ms.
 
         Args:
-            states, all_params: as returned by `init` (or a previous `step`).
+            states: as returned by `init` (or a previous `step`).
+            all_params: as returned by `init`.
             inputs: `{name: values (k,)}` at this step, in the compiled layout
                 (`spec.inputs`), or `{name: (rows (k,), values (k,))}` for any rows:
                 "i" injects currents (nA), a state name clamps it.
