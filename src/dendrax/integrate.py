@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
-import warnings
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.checks.inputs import check_integrate_arguments, check_output_size
+from dendrax.checks.traced import check_result
+from dendrax.checks.values import check_blocks, integrate_blocks
 from dendrax.simulator.params import check_params_structure, uniform_parameters
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import (
@@ -25,16 +25,9 @@ from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers import resolve_solver, resolve_voltage_solver
 from dendrax.solvers.tree import SOLUTION_NAME
 from dendrax.utils.jax_utils import take_static
+from dendrax.utils.series import as_series, fit_length, join_rows
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
-
-
-def _check_dt(delta_t):
-    if isinstance(delta_t, jax.core.Tracer):
-        return
-    dt = float(delta_t)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"delta_t must be a finite number > 0 (ms); got {delta_t!r}.")
 
 
 def _collect_stimuli(module, data_stimuli=None):
@@ -47,14 +40,8 @@ def _collect_stimuli(module, data_stimuli=None):
     if not entries:
         return None
     t_len = max(int(s.shape[1]) for _, s in entries)
-    padded = [
-        jnp.asarray(s, dtype=float)
-        if s.shape[1] == t_len
-        else jnp.pad(jnp.asarray(s, dtype=float), ((0, 0), (0, t_len - s.shape[1])))
-        for _, s in entries
-    ]
     inds = np.concatenate([np.asarray(r) for r, _ in entries])
-    return inds, jnp.concatenate(padded, axis=0)
+    return inds, join_rows([s for _, s in entries], t_len)  # numpy unless traced
 
 
 def _last_wins(inds, values):
@@ -78,7 +65,7 @@ def _collect_clamps(module, data_clamps=None):
     for state, items in grouped.items():
         t_len = min(int(s.shape[1]) for _, _, s in items)
         inds = np.concatenate([np.asarray(r) for _, r, _ in items])
-        values = jnp.concatenate([jnp.asarray(s, dtype=float)[:, :t_len] for _, _, s in items])
+        values = join_rows([s for _, _, s in items], t_len, pad=False)  # numpy unless traced
         inds, values = _last_wins(inds, values)
         out[state] = (items[0][0], inds, values)
     return out
@@ -87,18 +74,11 @@ def _collect_clamps(module, data_clamps=None):
 def _concat_rows(old_inds, old_values, inds, values, pad: bool):
     """Append rows (inds (k,), values (k, T)) to an external; `pad` zero-pads the shorter
     series to the longer (stimuli), else both are cut to the shorter (clamps)."""
-    old_values, values = jnp.asarray(old_values, dtype=float), jnp.asarray(values, dtype=float)
     t_old, t_new = old_values.shape[1], values.shape[1]
-    if pad:
-        t_len = max(t_old, t_new)
-        old_values = jnp.pad(old_values, ((0, 0), (0, t_len - t_old)))
-        values = jnp.pad(values, ((0, 0), (0, t_len - t_new)))
-    else:
-        t_len = min(t_old, t_new)
-        old_values, values = old_values[:, :t_len], values[:, :t_len]
+    t_len = max(t_old, t_new) if pad else min(t_old, t_new)
     return (
         np.concatenate([np.asarray(old_inds), np.asarray(inds)]),
-        jnp.concatenate([old_values, values], axis=0),
+        join_rows([old_values, values], t_len, pad=pad),  # numpy unless traced
     )
 
 
@@ -123,7 +103,7 @@ def add_stimuli(externals: dict, external_inds: dict, data_stimuli=None):
                 external_inds["i"], externals["i"], rows, series, pad=True
             )
         else:
-            external_inds["i"], externals["i"] = np.asarray(rows), jnp.asarray(series, float)
+            external_inds["i"], externals["i"] = np.asarray(rows), as_series(series)
     return externals, external_inds
 
 
@@ -147,7 +127,7 @@ def add_clamps(externals: dict, external_inds: dict, data_clamps=None):
             )
             external_inds[state], externals[state] = _last_wins(inds, values)
         else:
-            external_inds[state], externals[state] = np.asarray(rows), jnp.asarray(series, float)
+            external_inds[state], externals[state] = np.asarray(rows), as_series(series)
     return externals, external_inds
 
 
@@ -251,6 +231,7 @@ def integrate(
     checkpoint_lengths=None,
     all_states=None,
     return_states: bool = False,
+    checks=True,
 ):
     """Simulate `module` and return its recordings.
 
@@ -271,6 +252,17 @@ def integrate(
         checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
         all_states: states to start from (from a previous `return_states=True` run).
         return_states: also return the final states.
+        checks: how values are checked (in the spirit of Diffrax's `throw=`). Concrete
+            values (parameters, `data_set` values, data stimuli and clamps, `all_states`)
+            are always checked before anything runs (`ValueError` naming the quantity,
+            compartment, time step, value and valid range; see `dendrax.checks.ranges`).
+            Traced values, under a caller's `jit` / `grad` / `vmap`, and the recordings
+            are checked when the computation runs: `True` (default) raises the same
+            message (re-raised by JAX as `jax.errors.JaxRuntimeError`) for an invalid
+            value and warns (`RuntimeWarning`) when the simulation blew up, naming the
+            recording and time step; `"checkify"` makes them
+            `jax.experimental.checkify` checks, for callers that wrap the computation in
+            `checkify.checkify`; `False` checks nothing at run time.
 
     Returns:
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
@@ -280,7 +272,14 @@ def integrate(
     does not compile again (see `simulator.params.uniform_parameters` for the one
     exception, under a transformation of `params`).
     """
-    _check_dt(delta_t)
+    check_integrate_arguments(  # types and values of the arguments (dendrax.checks.inputs)
+        t_max=t_max,
+        delta_t=delta_t,
+        checkpoint_lengths=checkpoint_lengths,
+        all_states=all_states,
+        return_states=return_states,
+        checks=checks,
+    )
     solver = resolve_solver(solver)
     voltage_solver = resolve_voltage_solver(voltage_solver)
     structure = compile_structure(module)
@@ -290,8 +289,6 @@ def integrate(
     stimuli = _collect_stimuli(module, data_stimuli)
     clamps = _collect_clamps(module, data_clamps)
     if t_max is not None:
-        if not math.isfinite(float(t_max)) or t_max < 0:
-            raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
         n_steps = int(t_max // delta_t + 1)
     elif stimuli is not None or clamps:
         # As Jaxley: without t_max, one step per time point of the stimuli and clamps.
@@ -302,18 +299,13 @@ def integrate(
         raise ValueError(
             "integrate() needs a duration: pass t_max=... (ms) or add a stimulus or clamp."
         )
+    check_output_size(len(module.base._recordings), n_steps)  # dendrax.checks.inputs
 
     xs = {}
     externals_static = {}
     if stimuli is not None:
         inds, series = stimuli
-        t_len = series.shape[1]
-        series = (
-            series[:, :n_steps]
-            if t_len >= n_steps
-            else jnp.pad(series, ((0, 0), (0, n_steps - t_len)))
-        )
-        xs["i"] = series.T
+        xs["i"] = fit_length(series, n_steps).T  # numpy unless traced
         externals_static["i"] = inds
     for state, (_kind, inds, values) in clamps.items():
         if values.shape[1] < n_steps:
@@ -334,6 +326,12 @@ def integrate(
                 params = []
         check_params_structure(module.base, params)
     param_state = list(param_state or [])
+    # dendrax.checks.values: concrete values raise now, traced ones are checked at run time
+    traced_blocks = check_blocks(
+        integrate_blocks(
+            module.base, params, param_state, data_stimuli, data_clamps, all_states, delta_t
+        )
+    )
     uniform = uniform_parameters(module.base, structure, param_state)
     bake_uniform = any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(params))
     uniform_key = uniform if bake_uniform else tuple(k for k, _ in uniform)
@@ -394,37 +392,20 @@ def integrate(
             bake_uniform,
         )
         if static_dt is None:  # a traced delta_t: no cache
-            return run(dynamic)
-        if len(cache) > 32:
-            cache.clear()
-        cache[static_key] = (run, jax.jit(run))
+            cache = {static_key: (run, None)}
+        else:
+            if len(cache) > 32:
+                cache.clear()
+            cache[static_key] = (run, jax.jit(run))
     plain, jitted = cache[static_key]
     # With traced parameters (grad, vmap) the runner is traced in place: a nested jit would
     # be traced to a jaxpr first and then transformed as a whole, ~50 ms more tracing for
     # the CA1 gradient. Otherwise the jitted runner: reused by eager calls, and inside a
     # user's jit XLA fuses the 100-cell network's step better behind it (180 vs 200 ms).
-    result = plain(dynamic) if bake_uniform else jitted(dynamic)
-    _warn_if_not_finite(result[0] if return_states else result, delta_t, solver)
+    result = plain(dynamic) if bake_uniform or jitted is None else jitted(dynamic)
+    # dendrax.checks.traced: traced values and the recordings (blow-up)
+    check_result(traced_blocks, result[0] if return_states else result, delta_t, solver, checks)
     return result
-
-
-def _warn_if_not_finite(recordings, delta_t, solver) -> None:
-    """Report numerical blow-up of a concrete (non-traced) result instead of silent NaN."""
-    if isinstance(recordings, jax.core.Tracer):
-        return
-    values = np.asarray(recordings)
-    bad = ~np.isfinite(values) | (np.abs(values) > 1e9)  # no physical state reaches 1e9
-    if not bad.any():
-        return
-    rec, step = np.argwhere(bad)[0]
-    warnings.warn(
-        f"The simulation blew up: recording {rec} is NaN, inf or beyond 1e9 from time step "
-        f"{step} on "
-        f"(t = {step * float(delta_t):g} ms, solver {solver!r}, {values.dtype}). Try "
-        "jax.config.update('jax_enable_x64', True), a smaller delta_t, or solver='bwd_euler'.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
 
 
 def _make_runner(

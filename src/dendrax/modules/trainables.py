@@ -58,9 +58,12 @@ class TrainablesMixin:
                 )
         import jax.numpy as jnp
 
+        from dendrax.checks.values import first_rows
         from dendrax.modules.parameters import validate_values
 
-        validate_values(key, values, " (init_val)")
+        first = first_rows(rows, param_of_row, n_params)
+        row_name = "compartment" if kind == "node" else "synapse"
+        validate_values(key, values, " (init_val)", base=base, rows=first, row_name=row_name)
         base._trainables.append(
             {
                 "key": key,
@@ -185,6 +188,9 @@ class TrainablesMixin:
         from dendrax.simulator.params import check_params_structure
 
         check_params_structure(base, params)
+        from dendrax.checks.values import check_blocks, trainable_blocks
+
+        check_blocks(trainable_blocks(base, params))  # before anything is written
         for t, entry in zip(base._trainables, params, strict=True):
             values = np.asarray(entry[t["key"]], dtype=float)
             table = base._nodes if t["kind"] == "node" else base._edges
