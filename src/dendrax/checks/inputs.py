@@ -97,6 +97,12 @@ def check_integrate_arguments(
 
     check_time_step(delta_t)
     _check_t_max(t_max)
+    if t_max is not None and is_traced(delta_t):
+        raise TypeError(
+            "With a traced delta_t the number of steps cannot be computed from t_max: pass "
+            "delta_t as a Python number (static in jax.jit), or leave out t_max and give "
+            "stimuli or clamps with one value per step."
+        )
     _check_checkpoint_lengths(checkpoint_lengths)
     if all_states is not None and not isinstance(all_states, Mapping):
         raise TypeError(

@@ -127,8 +127,12 @@ def first_rows(rows, param_of_row, n_values: int) -> np.ndarray:
 
 
 def _column(values):
-    """`values` (any shape, traced or not) as a (n, 1) column, without copying to numpy."""
-    if hasattr(values, "reshape"):
+    """`values` (any shape) as a (n, 1) column: numpy if concrete, else the traced array.
+
+    (An operation on a concrete jax array inside a trace would return a tracer and turn
+    a check at trace time into one at run time.)
+    """
+    if is_traced(values):
         return values.reshape(-1, 1)
     return np.reshape(np.asarray(values, dtype=float), (-1, 1))
 
@@ -144,14 +148,9 @@ def trainable_blocks(base, params, ranges=None) -> list[Block]:
     for i, (t, entry) in enumerate(zip(base._trainables, params, strict=True)):
         key = t["key"]
         rows = first_rows(t["rows"], t["param_of_row"], t["init"].size)
-        values = entry[key]
-        values = (
-            values.reshape(-1, 1) if hasattr(values, "reshape") else np.reshape(values, (-1, 1))
-        )
-        valid = ranges.get(key, FINITE)
-        blocks.append(
-            Block(f"{key!r} in params[{i}]", values, rows, _row_name(t["kind"]), "", valid)
-        )
+        values, valid = _column(entry[key]), ranges.get(key, FINITE)
+        label = f"{key!r} in params[{i}]"
+        blocks.append(Block(label, values, rows, _row_name(t["kind"]), "", valid))
     return blocks
 
 
