@@ -258,11 +258,12 @@ def integrate(
             compartment, time step, value and valid range; see `dendrax.checks.ranges`).
             Traced values, under a caller's `jit` / `grad` / `vmap`, and the recordings
             are checked when the computation runs: `True` (default) raises the same
-            message (re-raised by JAX as `jax.errors.JaxRuntimeError`) for an invalid
-            value and warns (`RuntimeWarning`) when the simulation blew up, naming the
-            recording and time step; `"checkify"` makes them
-            `jax.experimental.checkify` checks, for callers that wrap the computation in
-            `checkify.checkify`; `False` checks nothing at run time.
+            message for an invalid value (re-raised by JAX as `JaxRuntimeError` or
+            `ValueError`: `dendrax.checks.RUN_TIME_ERRORS`) and warns (`RuntimeWarning`)
+            when the simulation blew up, naming the recording and time step;
+            `"checkify"` makes them `jax.experimental.checkify` checks, for callers that
+            wrap the computation in `checkify.checkify`; `False` checks nothing at run
+            time.
 
     Returns:
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
@@ -404,8 +405,7 @@ def integrate(
     # user's jit XLA fuses the 100-cell network's step better behind it (180 vs 200 ms).
     result = plain(dynamic) if bake_uniform or jitted is None else jitted(dynamic)
     # dendrax.checks.traced: traced values and the recordings (blow-up)
-    check_result(traced_blocks, result[0] if return_states else result, delta_t, solver, checks)
-    return result
+    return check_result(traced_blocks, result, return_states, delta_t, solver, checks)
 
 
 def _make_runner(

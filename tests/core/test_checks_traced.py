@@ -1,7 +1,8 @@
 """Traced values are checked at run time, under the caller's jit, grad and vmap (issue 21).
 
 With the default `checks=True` an invalid value raises in a host callback, which JAX
-re-raises as `jax.errors.JaxRuntimeError` carrying dendrax's message; a blow-up warns.
+re-raises as `jax.errors.JaxRuntimeError` (or `ValueError` on jit's fast path) carrying
+dendrax's message; a blow-up warns.
 """
 
 import warnings
@@ -14,8 +15,8 @@ from jax.experimental import checkify
 
 import dendrax as jx
 from dendrax.channels import HH
+from dendrax.checks import RUN_TIME_ERRORS
 
-JaxRuntimeError = jax.errors.JaxRuntimeError
 T_MAX = 2.0
 
 
@@ -44,7 +45,7 @@ def test_negative_radius_through_params(how):
     cell = _trained("radius")
     fn = _transforms(lambda p: jx.integrate(cell, params=p, t_max=T_MAX))[how]
     with pytest.raises(
-        JaxRuntimeError,
+        RUN_TIME_ERRORS,
         match=r"'radius' in params\[0\] must be > 0 \(µm\); got -623 at compartment 2",
     ):
         jax.block_until_ready(fn([{"radius": jnp.array([-623.0])}]))
@@ -54,7 +55,7 @@ def test_negative_radius_through_params(how):
 def test_nan_conductance_through_params(how):
     cell = _trained("HH_gNa")
     fn = _transforms(lambda p: jx.integrate(cell, params=p, t_max=T_MAX))[how]
-    with pytest.raises(JaxRuntimeError, match=r"'HH_gNa' in params\[0\] must be finite and >= 0"):
+    with pytest.raises(RUN_TIME_ERRORS, match=r"'HH_gNa' in params\[0\] must be finite and >= 0"):
         jax.block_until_ready(fn([{"HH_gNa": jnp.array([jnp.nan])}]))
 
 
@@ -68,7 +69,7 @@ def test_data_set_traced(how):
 
     fn = _transforms(simulate)[how]
     with pytest.raises(
-        JaxRuntimeError,
+        RUN_TIME_ERRORS,
         match=r"'capacitance' in param_state\[0\] \(data_set\) must be > 0 .*compartment 3",
     ):
         jax.block_until_ready(fn(jnp.asarray(-1.0)))
@@ -84,7 +85,7 @@ def test_nan_stimulus_under_transformation(how):
 
     current = jnp.zeros(81).at[17].set(jnp.nan)
     with pytest.raises(
-        JaxRuntimeError,
+        RUN_TIME_ERRORS,
         match=r"current of data_stimuli\[0\] must be finite \(nA\); got nan at compartment 1, "
         r"time step 17",
     ):
@@ -100,7 +101,7 @@ def test_traced_clamp_out_of_range():
 
     m = jnp.full(81, 0.3).at[40].set(1.2)
     with pytest.raises(
-        JaxRuntimeError, match=r"clamp of 'HH_m' .* must be in \[0, 1\]; got 1\.2 .*time step 40"
+        RUN_TIME_ERRORS, match=r"clamp of 'HH_m' .* must be in \[0, 1\]; got 1\.2 .*time step 40"
     ):
         jax.block_until_ready(jax.jit(simulate)(m))
 
@@ -109,7 +110,7 @@ def test_traced_time_step():
     cell = _cell()
     cell.branch(0).comp(0).stimulate(np.zeros(80), verbose=False)  # 80 steps, no t_max
     fn = jax.jit(lambda dt: jx.integrate(cell, delta_t=dt))
-    with pytest.raises(JaxRuntimeError, match=r"delta_t must be > 0 \(ms\); got -0\.025"):
+    with pytest.raises(RUN_TIME_ERRORS, match=r"delta_t must be > 0 \(ms\); got -0\.025"):
         jax.block_until_ready(fn(jnp.asarray(-0.025)))
 
 
@@ -117,7 +118,7 @@ def test_vmap_names_the_batch_element():
     cell = _trained("radius")
     fn = jax.jit(jax.vmap(lambda r: jx.integrate(cell, params=[{"radius": r}], t_max=T_MAX)))
     radii = jnp.array([[1.0], [2.0], [-3.0]])
-    with pytest.raises(JaxRuntimeError, match=r"got -3 at compartment 2"):
+    with pytest.raises(RUN_TIME_ERRORS, match=r"got -3 at compartment 2"):
         jax.block_until_ready(fn(radii))
 
 
@@ -222,3 +223,25 @@ def test_checkify_mode_reports_blow_up():
     fn = jax.jit(lambda: _unstable_run(cell, "checkify"))
     err, _ = checkify.checkify(fn)()
     assert f"from time step {step} on" in err.get()
+
+
+def test_cached_jit_call_raises_too():
+    """The second call of a jitted function takes jit's fast path (a plain ValueError)."""
+    cell = _trained("radius")
+    fn = jax.jit(lambda p: jx.integrate(cell, params=p, t_max=T_MAX))
+    jax.block_until_ready(fn([{"radius": jnp.array([1.0])}]))
+    with pytest.raises(RUN_TIME_ERRORS, match=r"'radius' in params\[0\] must be > 0"):
+        jax.block_until_ready(fn([{"radius": jnp.array([-1.0])}]))
+
+
+def test_checks_leave_the_gradient_unchanged():
+    cell = _trained("radius")
+    params = [{"radius": jnp.array([0.7])}]
+
+    def grad(checks):
+        def loss(p):
+            return jnp.sum(jx.integrate(cell, params=p, t_max=T_MAX, checks=checks) ** 2)
+
+        return np.asarray(jax.jit(jax.grad(loss))(params)[0]["radius"])
+
+    np.testing.assert_array_equal(grad(True), grad(False))

@@ -8,5 +8,6 @@
 """
 
 from dendrax.checks.ranges import GATE, NON_NEGATIVE, POSITIVE, Range, range_of, ranges_of
+from dendrax.checks.traced import RUN_TIME_ERRORS
 
-__all__ = ["Range", "GATE", "POSITIVE", "NON_NEGATIVE", "range_of", "ranges_of"]
+__all__ = ["Range", "GATE", "POSITIVE", "NON_NEGATIVE", "range_of", "ranges_of", "RUN_TIME_ERRORS"]
