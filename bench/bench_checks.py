@@ -67,19 +67,51 @@ def simulators(jx, module):
 
 
 def time_modes(fns, params, repeats):
-    """Median seconds per mode of `repeats` warm calls, the modes interleaved."""
+    """{mode: (median wall s, median CPU s)} of `repeats` warm calls, modes interleaved.
+
+    CPU time (`time.process_time`, all threads of this process) is less disturbed than
+    wall time by other processes on a shared machine.
+    """
     for fn in fns.values():  # compile, then one warm call
         jax.block_until_ready(fn(params))
         jax.block_until_ready(fn(params))
-    times = {mode: [] for mode in fns}
+    wall = {mode: [] for mode in fns}
+    cpu = {mode: [] for mode in fns}
     order = list(fns)
     for r in range(repeats):
         # Rotated each round: no mode is always the one timed first (or after another).
         for mode in order[r % len(order) :] + order[: r % len(order)]:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             jax.block_until_ready(fns[mode](params))
-            times[mode].append(time.perf_counter() - start)
-    return {mode: statistics.median(t) for mode, t in times.items()}
+            cpu[mode].append(time.process_time() - start_cpu)
+            wall[mode].append(time.perf_counter() - start)
+    return {m: (statistics.median(wall[m]), statistics.median(cpu[m])) for m in fns}
+
+
+def check_ops_alone(module, run_seconds, repeats=1000):
+    """Seconds the checks of `checks=True` add to a call: they run on a recordings array
+    and the trainables of `module`'s shapes, against a jitted identity of the same."""
+    import jax.numpy as jnp
+
+    from dendrax.checks.traced import report
+    from dendrax.checks.values import trainable_blocks
+
+    n_rec = len(module.base._recordings)
+    recordings = jnp.zeros((n_rec, int(T_MAX // DT + 1) + 1))
+    params = module.get_parameters()
+
+    def checked(rec, p):
+        return report(trainable_blocks(module.base, p), rec, DT, "bwd_euler", True)
+
+    # The baseline writes a new recordings array too (times a runtime 1, which XLA cannot
+    # fold away), as the checked version does; in a run that product fuses with the
+    # assembly of the recordings.
+    one = jnp.ones(())
+    fns = {"plain": jax.jit(lambda rec, p: rec * one), "checked": jax.jit(checked)}
+    medians = time_modes(
+        {k: (lambda p, f=f: f(recordings, p)) for k, f in fns.items()}, params, repeats
+    )
+    return max(medians["checked"][0] - medians["plain"][0], 0.0)
 
 
 def main():
@@ -98,15 +130,29 @@ def main():
         print(f"{SWC_DIR / 'morph_ca1_n120.swc'} not found: skipping the CA1 cell.")
 
     print(f"\nRun-time checks, forward run: {T_MAX:.0f} ms at dt {DT} ms, float64, CPU")
-    print(f"{'workload':<10}{'checks':<12}{'run ms':>10}{'vs off':>10}{'calls':>7}")
+    print(
+        f"{'workload':<10}{'checks':<10}{'wall ms':>10}{'vs off':>10}{'CPU ms':>10}{'vs off':>10}"
+    )
     for label, build, repeats in workloads:
         module = build(jx, HH)
         medians = time_modes(simulators(jx, module), module.get_parameters(), repeats)
-        off = medians[False]
-        for mode, seconds in medians.items():
-            change = f"{(seconds / off - 1) * 100:+.1f} %" if mode is not False else "-"
-            print(f"{label:<10}{mode!s:<12}{seconds * 1e3:>10.3f}{change:>10}{repeats:>7}")
-    print("Medians of warm calls of jax.jit(integrate), the modes interleaved.")
+        off_wall, off_cpu = medians[False]
+        for mode, (wall, cpu) in medians.items():
+            rel_wall = f"{(wall / off_wall - 1) * 100:+.1f} %" if mode is not False else "-"
+            rel_cpu = f"{(cpu / off_cpu - 1) * 100:+.1f} %" if mode is not False else "-"
+            print(
+                f"{label:<10}{mode!s:<10}{wall * 1e3:>10.3f}{rel_wall:>10}{cpu * 1e3:>10.3f}"
+                f"{rel_cpu:>10}"
+            )
+        alone = check_ops_alone(module, medians[False][0])
+        print(f"{'':<10}check operations alone: {alone * 1e6:.1f} µs a call")
+    print(
+        f"Medians of warm calls of jax.jit(integrate) (hh1: {args.repeats_hh1}, ca1: "
+        f"{args.repeats_ca1} per mode), the modes interleaved. 'check operations alone': "
+        "the checks of checks=True applied to inputs of the workload's shapes, minus a "
+        "jitted copy of the recordings (1000 calls each): the cost a run pays, free of the "
+        "run's noise."
+    )
 
 
 if __name__ == "__main__":
