@@ -206,6 +206,25 @@ def test_all_states_checked():
         jx.integrate(cell, t_max=0.5, all_states=states)
 
 
+def test_all_states_of_a_channel_in_part_of_the_cell():
+    """States are NaN where their channel is not inserted: those rows are not checked."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), 2), parents=[-1, 0])
+    cell.branch(0).insert(HH())
+    cell.branch(1).insert(Leak())
+    cell.branch(1).comp(1).record(verbose=False)
+    whole = np.asarray(jx.integrate(cell, t_max=2.0))
+    first, states = jx.integrate(cell, t_max=1.0, return_states=True)
+    assert np.isnan(np.asarray(states["HH_m"])[2:]).all()
+    second = jx.integrate(cell, t_max=1.0, all_states=states)
+    joined = np.concatenate([np.asarray(first), np.asarray(second)[:, 1:]], axis=1)
+    np.testing.assert_allclose(joined, whole, rtol=0, atol=1e-10)
+    states = {**states, "HH_m": states["HH_m"].at[1].set(np.nan)}
+    with pytest.raises(
+        ValueError, match=r"all_states\['HH_m'\] must be finite .* at compartment 1"
+    ):
+        jx.integrate(cell, t_max=1.0, all_states=states)
+
+
 def test_valid_inputs_give_the_same_trace_as_before():
     """A passive compartment against the analytic RC charge (checks change nothing)."""
     comp = jx.Compartment()

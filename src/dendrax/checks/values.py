@@ -198,10 +198,17 @@ def integrate_blocks(
         if name.startswith("__"):  # internal buffers (synaptic delays)
             continue
         values = _column(value)
-        n = values.shape[0]
+        rows = np.arange(values.shape[0])
+        table = base._edges if name in base._edges else base._nodes
+        if name in table and np.size(table[name]) == rows.size:
+            # A state is NaN where its mechanism is not inserted: check the other rows.
+            present = ~np.isnan(np.asarray(table[name], dtype=float))
+            if not present.all():
+                rows = np.flatnonzero(present)
+                values = values[rows]
         row_name = "synapse" if name in base._edges else "compartment"
         valid = ranges.get(name, FINITE)
-        blocks.append(Block(f"all_states[{name!r}]", values, np.arange(n), row_name, "", valid))
+        blocks.append(Block(f"all_states[{name!r}]", values, rows, row_name, "", valid))
     if is_traced(delta_t):  # concrete ones are checked with the other arguments
         dt = delta_t.reshape(1, 1)
         blocks.append(Block("delta_t", dt, np.zeros(1, np.int64), "", "", POSITIVE.with_unit("ms")))
