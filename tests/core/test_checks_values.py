@@ -98,9 +98,20 @@ def test_set_negative_synaptic_conductance():
     net = jx.Network(cells)
     jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(0).comp(0), IonotropicSynapse())
     with pytest.raises(
-        ValueError, match=r"'IonotropicSynapse_gS' must be >= 0; got -1 at synapse 0"
+        ValueError, match=r"'IonotropicSynapse_gS' must be >= 0 \(µS\); got -1 at synapse 0"
     ):
         net.IonotropicSynapse.set("IonotropicSynapse_gS", -1.0)
+
+
+def test_weights_of_current_based_synapses_may_be_negative():
+    from dendrax.synapses import SpikeSynapse
+
+    assert mechanism_ranges(SpikeSynapse())["SpikeSynapse_gS"].bounds() == ""
+    cells = [jx.Cell(jx.Branch(jx.Compartment(), 1), parents=[-1]) for _ in range(2)]
+    net = jx.Network(cells)
+    jx.connect(net.cell(0).branch(0).comp(0), net.cell(1).branch(0).comp(0), SpikeSynapse())
+    net.SpikeSynapse.set("SpikeSynapse_gS", -0.5)  # excitatory: no error
+    np.testing.assert_array_equal(net.edges["SpikeSynapse_gS"].to_numpy(), [-0.5])
 
 
 def test_set_negative_time_constant_by_convention():

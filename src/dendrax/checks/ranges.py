@@ -10,10 +10,12 @@ Every value is checked to be finite. On top of that:
   in a class attribute `value_ranges`, `{name: Range}`, keyed by the name without the
   mechanism's prefix (`"m"` for `HH_m`, so a renamed channel keeps its ranges) or by the
   full name for shared ones (`"eCa"`);
-* undeclared names follow two naming conventions: conductances (`g` followed by an
-  upper-case letter, a digit, `_`, `bar` or nothing: `gNa`, `g_L`, `gS`, `gbar`) are
-  >= 0, time constants (`tau...`) are > 0. Gating states are not recognizable by name
-  (`Izhikevich_u` is no gate), so mechanisms declare them (`GATE`, in [0, 1]).
+* undeclared names follow two naming conventions: conductances of channels and pumps (`g`
+  followed by an upper-case letter, a digit, `_`, `bar` or nothing: `gNa`, `g_L`, `gbar`)
+  are >= 0, time constants (`tau...`) are > 0. Synaptic `gS` is a signed weight in
+  current-based synapses, so conductance-based synapses declare theirs >= 0. Gating
+  states are not recognizable by name (`Izhikevich_u` is no gate), so mechanisms declare
+  them (`GATE`, in [0, 1]).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ GATE = Range(0.0, 1.0)
 #: |v| < 1000 mV.
 VOLTAGE = Range(-1000.0, 1000.0, open_low=True, open_high=True, unit="mV")
 
-#: Columns every module has, and synaptic delays.
+#: Columns every module has (synaptic delays are checked by `set` itself).
 TABLE_RANGES = {
     "radius": POSITIVE.with_unit("µm"),
     "length": POSITIVE.with_unit("µm"),
@@ -95,16 +97,16 @@ TABLE_RANGES = {
     "resistive_load_in": POSITIVE.with_unit("1/µm"),
     "resistive_load_out": POSITIVE.with_unit("1/µm"),
     "v": VOLTAGE,
-    "delay": NON_NEGATIVE.with_unit("ms"),
 }
 
 _CONDUCTANCE = re.compile(r"g(?:[A-Z0-9_]|bar|$)")
 
 
-def _by_convention(suffix: str) -> Range:
-    # No unit for conductances: S/cm² for channels, µS for synapses, model units for
-    # point neurons (AdEx).
-    if _CONDUCTANCE.match(suffix):
+def _by_convention(suffix: str, is_synapse: bool) -> Range:
+    # Conductances of channels only: a synapse's `gS` is a signed weight in current-based
+    # synapses (negative: excitatory `SpikeSynapse`), so synapses declare theirs. No unit:
+    # S/cm² for channels, model units for point neurons (AdEx).
+    if _CONDUCTANCE.match(suffix) and not is_synapse:
         return NON_NEGATIVE
     if suffix.startswith("tau"):
         return POSITIVE.with_unit("ms")
@@ -126,7 +128,7 @@ def mechanism_ranges(mechanism) -> dict[str, Range]:
         suffix = name[len(prefix) :] if name.startswith(prefix) else name
         rng = declared.get(suffix, declared.get(name))
         if rng is None:
-            rng = _by_convention(suffix)
+            rng = _by_convention(suffix, is_synapse)
         out[name] = rng
     return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dendrax.checks.ranges import GATE
+from dendrax.checks.ranges import GATE, NON_NEGATIVE
 from dendrax.solver_gate import save_exp
 from dendrax.synapses.synapse import Synapse, uses_presynaptic_drive
 
@@ -19,7 +19,8 @@ class IonotropicSynapse(Synapse):
     `_delta` 10 mV. State: `_s` 0.2.
     """
 
-    value_ranges = {"s": GATE}  # gates (dendrax.checks)
+    #: Open fraction in [0, 1], conductance >= 0 (dendrax.checks).
+    value_ranges = {"s": GATE, "gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
