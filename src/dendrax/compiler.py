@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from dendrax.modules.export import model_tables, module_structure
@@ -26,6 +25,7 @@ from dendrax.simulator.run import node_table_values
 from dendrax.simulator.simulator import Simulator, SimulatorSpec
 from dendrax.simulator.synapse_step import make_delay_plan
 from dendrax.solvers.registry import linear_solver, time_scheme
+from dendrax.utils.series import join_rows
 
 __all__ = ["compile", "collect_inputs", "recording_plan"]
 
@@ -57,24 +57,6 @@ def recording_plan(recordings, required: bool = True):
     return gathers, frozen_array(order)
 
 
-def _as_series(values):
-    """A float (k, T) series: numpy when concrete (no device buffers per new shape)."""
-    if isinstance(values, jax.core.Tracer) or isinstance(values, jax.Array):
-        return jnp.asarray(values, dtype=jnp.result_type(float))
-    return np.asarray(values, dtype=np.float64)
-
-
-def _concat(parts):
-    if all(isinstance(p, np.ndarray) for p in parts):
-        return np.concatenate(parts, axis=0)
-    return jnp.concatenate([jnp.asarray(p) for p in parts], axis=0)
-
-
-def _pad_to(series, t_len):
-    xp = np if isinstance(series, np.ndarray) else jnp
-    return xp.pad(series, ((0, 0), (0, t_len - series.shape[1])))
-
-
 def _last_wins(inds, values):
     """Drop rows clamped again later: a later clamp of the same row overrides an earlier one
     (so `data_clamp` overrides `clamp`, as in Jaxley)."""
@@ -102,18 +84,16 @@ def collect_inputs(stimuli, clamps, data_stimuli=None, data_clamps=None):
     layout, series = {}, {}
     entries = list(stimuli) + [(rows, s) for _, rows, s in (data_stimuli or [])]
     if entries:
-        parts = [_as_series(s) for _, s in entries]
-        t_len = max(int(p.shape[1]) for p in parts)
-        parts = [p if p.shape[1] == t_len else _pad_to(p, t_len) for p in parts]
+        t_len = max(int(np.shape(s)[1]) for _, s in entries)
         layout["i"] = np.concatenate([np.asarray(r) for r, _ in entries]).astype(np.int64)
-        series["i"] = _concat(parts)
+        series["i"] = join_rows([s for _, s in entries], t_len)  # numpy unless traced
     grouped = {}
     for state, kind, rows, values in list(clamps) + list(data_clamps or []):
-        grouped.setdefault(state, []).append((kind, rows, _as_series(values)))
+        grouped.setdefault(state, []).append((kind, rows, values))
     for state, items in grouped.items():
-        t_len = min(int(v.shape[1]) for _, _, v in items)
+        t_len = min(int(np.shape(v)[1]) for _, _, v in items)
         inds = np.concatenate([np.asarray(r) for _, r, _ in items]).astype(np.int64)
-        values = _concat([v[:, :t_len] for _, _, v in items])
+        values = join_rows([v for _, _, v in items], t_len, pad=False)
         layout[state], series[state] = _last_wins(inds, values)
     return layout, series
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import warnings
-
-import jax
-import jax.numpy as jnp
 import numpy as np
 
+from dendrax.checks.inputs import check_integrate_arguments, check_output_size
+from dendrax.checks.traced import check_result
+from dendrax.checks.values import check_blocks, integrate_blocks
 from dendrax.compiler import _last_wins
 from dendrax.compiler import compile as compile_module
 from dendrax.simulator.branchpoint_states import with_branchpoints, without_branchpoints
+from dendrax.simulator.params import check_params_structure
+from dendrax.utils.series import as_series, join_rows
 
 __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
 
@@ -19,18 +19,11 @@ __all__ = ["integrate", "build_init_and_step_fn", "add_stimuli", "add_clamps"]
 def _concat_rows(old_inds, old_values, inds, values, pad: bool):
     """Append rows (inds (k,), values (k, T)) to an external; `pad` zero-pads the shorter
     series to the longer (stimuli), else both are cut to the shorter (clamps)."""
-    old_values, values = jnp.asarray(old_values, dtype=float), jnp.asarray(values, dtype=float)
     t_old, t_new = old_values.shape[1], values.shape[1]
-    if pad:
-        t_len = max(t_old, t_new)
-        old_values = jnp.pad(old_values, ((0, 0), (0, t_len - t_old)))
-        values = jnp.pad(values, ((0, 0), (0, t_len - t_new)))
-    else:
-        t_len = min(t_old, t_new)
-        old_values, values = old_values[:, :t_len], values[:, :t_len]
+    t_len = max(t_old, t_new) if pad else min(t_old, t_new)
     return (
         np.concatenate([np.asarray(old_inds), np.asarray(inds)]),
-        jnp.concatenate([old_values, values], axis=0),
+        join_rows([old_values, values], t_len, pad=pad),  # numpy unless traced
     )
 
 
@@ -55,7 +48,7 @@ def add_stimuli(externals: dict, external_inds: dict, data_stimuli=None):
                 external_inds["i"], externals["i"], rows, series, pad=True
             )
         else:
-            external_inds["i"], externals["i"] = np.asarray(rows), jnp.asarray(series, float)
+            external_inds["i"], externals["i"] = np.asarray(rows), as_series(series)
     return externals, external_inds
 
 
@@ -79,7 +72,7 @@ def add_clamps(externals: dict, external_inds: dict, data_clamps=None):
             )
             external_inds[state], externals[state] = _last_wins(inds, values)
         else:
-            external_inds[state], externals[state] = np.asarray(rows), jnp.asarray(series, float)
+            external_inds[state], externals[state] = np.asarray(rows), as_series(series)
     return externals, external_inds
 
 
@@ -97,6 +90,7 @@ def integrate(
     checkpoint_lengths=None,
     all_states=None,
     return_states: bool = False,
+    checks=True,
 ):
     """Simulate `module` and return its recordings.
 
@@ -117,6 +111,18 @@ def integrate(
         checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
         all_states: states to start from (from a previous `return_states=True` run).
         return_states: also return the final states.
+        checks: how values are checked (in the spirit of Diffrax's `throw=`). Concrete
+            values (parameters, `data_set` values, data stimuli and clamps, `all_states`)
+            are always checked before anything runs (`ValueError` naming the quantity,
+            compartment, time step, value and valid range; see `dendrax.checks.ranges`).
+            Traced values, under a caller's `jit` / `grad` / `vmap`, and the recordings
+            are checked when the computation runs: `True` (default) raises the same
+            message for an invalid value (re-raised by JAX as `JaxRuntimeError` or
+            `ValueError`: `dendrax.checks.RUN_TIME_ERRORS`) and warns (`RuntimeWarning`)
+            when the simulation blew up, naming the recording and time step;
+            `"checkify"` makes them `jax.experimental.checkify` checks, for callers that
+            wrap the computation in `checkify.checkify`; `False` checks nothing at run
+            time.
 
     Returns:
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
@@ -129,6 +135,14 @@ def integrate(
     does not (see `simulator.params.uniform_parameters` for the one exception, under a
     transformation of `params`).
     """
+    check_integrate_arguments(  # types and values of the arguments (dendrax.checks.inputs)
+        t_max=t_max,
+        delta_t=delta_t,
+        checkpoint_lengths=checkpoint_lengths,
+        all_states=all_states,
+        return_states=return_states,
+        checks=checks,
+    )
     sim = compile_module(
         module,
         solver=solver,
@@ -138,42 +152,30 @@ def integrate(
         data_clamps=data_clamps,
         param_state=param_state,
     )
-    if t_max is not None:
-        if isinstance(t_max, (str, bytes)) or not math.isfinite(float(t_max)) or t_max < 0:
-            raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
+    n_steps = sim.n_steps_for(t_max)
+    check_output_size(int(sim.spec.order.size), n_steps)  # dendrax.checks.inputs
     if params is not None and not sim.spec.trainables and isinstance(params, (list, tuple)):
         # Jaxley's idiom `integrate(m, params=[{}])` sets nothing; without trainables a
         # list of empty dicts carries no values, so it is the same as `[]`.
         if params and all(isinstance(e, dict) and not e for e in params):
             params = []
+    if params is not None:
+        check_params_structure(sim.spec.trainables, params)
+    # dendrax.checks.values: concrete values raise now, traced ones are checked at run time
+    traced_blocks = check_blocks(
+        integrate_blocks(
+            module.base, params, param_state, data_stimuli, data_clamps, all_states, delta_t
+        )
+    )
     result = sim.run(
         params,
-        t_max=t_max,
+        n_steps=n_steps,
         all_states=all_states,
         checkpoint_lengths=checkpoint_lengths,
         return_states=return_states,
     )
-    _warn_if_not_finite(result[0] if return_states else result, delta_t, sim.spec.scheme)
-    return result
-
-
-def _warn_if_not_finite(recordings, delta_t, solver) -> None:
-    """Report numerical blow-up of a concrete (non-traced) result instead of silent NaN."""
-    if isinstance(recordings, jax.core.Tracer):
-        return
-    values = np.asarray(recordings)
-    bad = ~np.isfinite(values) | (np.abs(values) > 1e9)  # no physical state reaches 1e9
-    if not bad.any():
-        return
-    rec, step = np.argwhere(bad)[0]
-    warnings.warn(
-        f"The simulation blew up: recording {rec} is NaN, inf or beyond 1e9 from time step "
-        f"{step} on "
-        f"(t = {step * float(delta_t):g} ms, solver {solver.name!r}, {values.dtype}). Try "
-        "jax.config.update('jax_enable_x64', True), a smaller delta_t, or solver='bwd_euler'.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+    # dendrax.checks.traced: traced values and the recordings (blow-up)
+    return check_result(traced_blocks, result, return_states, delta_t, sim.spec.scheme.name, checks)
 
 
 def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: str = "bwd_euler"):

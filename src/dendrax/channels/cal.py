@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
@@ -32,6 +33,8 @@ class CaL(Channel):
     `CaT`; made dynamic by inserting `dendrax.pumps.CaNernstReversal`). States: `CaL_q`,
     `CaL_r` (start 0.2), exponential Euler. Current name `i_Ca`, mA/cm², outward positive.
     """
+
+    value_ranges = {"q": GATE, "r": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import boltzmann
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_inf_gate_exponential
 
@@ -41,6 +42,8 @@ class CaT(Channel):
     `u_inf / (u_inf + tau_u)`, **not** the true steady state `u_inf` (see
     `CaT.steady_state`).
     """
+
+    value_ranges = {"u": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

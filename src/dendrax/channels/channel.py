@@ -65,6 +65,10 @@ class Channel:
     channel_params: dict[str, float] | None = None
     channel_states: dict[str, float] | None = None
     current_name: str | None = None
+    #: Valid ranges of the parameters and states, `{name without the "<name>_" prefix:
+    #: dendrax.checks.Range}` (e.g. gates in [0, 1]); undeclared names are checked by the
+    #: conventions of `dendrax.checks.ranges` (conductances `g...` >= 0, `tau...` > 0).
+    value_ranges: dict | None = None
     #: Non-capacitive mechanisms (Izhikevich, Rate, ...) write `v` themselves.
     #: Kept for compatibility; unused by the solver.
     current_is_in_mA_per_cm2: bool = True

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 from dendrax.utils.jax_utils import constant, lax_operands, select
@@ -192,6 +193,8 @@ class HH(Channel):
     `HH_eK` -77, `HH_eLeak` -54.3 (mV). States: gates `HH_m`, `HH_h`, `HH_n` (start 0.2).
     Current `i_HH` in mA/cm², outward positive.
     """
+
+    value_ranges = {"m": GATE, "h": GATE, "n": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

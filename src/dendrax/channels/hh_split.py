@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dendrax.channels.channel import Channel
 from dendrax.channels.hh import _h_rates, _m_rates, _n_rates
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import solve_gate_exponential
 
@@ -54,6 +55,8 @@ class HHNa(_HHSplit):
     Parameters: `Na_gNa` 0.12 S/cm², `Na_eNa` 50 mV, `Na_tadj` 1, `temperature` 37 °C.
     States: `Na_m`, `Na_h` (start 0.2), exponential Euler with NEURON `hh` rates (6.3 °C).
     """
+
+    value_ranges = {"m": GATE, "h": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = "Na"):
         super().__init__(name)
@@ -95,6 +98,8 @@ class HHK(_HHSplit):
     Parameters: `K_gK` 0.036 S/cm², `K_eK` -77 mV, `K_tadj` 1, `temperature` 37 °C.
     State: `K_n` (start 0.2), exponential Euler with NEURON `hh` rates (6.3 °C).
     """
+
+    value_ranges = {"n": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = "K"):
         super().__init__(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
@@ -25,6 +26,8 @@ class K(Channel):
     `vt` -60 mV (also read by `Na`). State: `K_n` (start 0.2), exponential Euler. Current
     name `i_K` (shared with `Km`), mA/cm², outward positive.
     """
+
+    value_ranges = {"n": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import boltzmann
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_inf_gate_exponential
 
@@ -35,6 +36,8 @@ class Km(Channel):
     and time constant), **not** the true steady state `p_inf`. Set `Km_p` explicitly (or
     use `Km.steady_state`) for a true resting state.
     """
+
+    value_ranges = {"p": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dendrax.channels._pospischil import efun
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import GATE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp, solve_gate_exponential
 
@@ -37,6 +38,8 @@ class Na(Channel):
     (`vt` is also read by `K`). States: `Na_m`, `Na_h` (start 0.2). Gates are advanced by
     exponential Euler. Current name `i_Na`, mA/cm², outward positive.
     """
+
+    value_ranges = {"m": GATE, "h": GATE}  # gates (dendrax.checks)
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

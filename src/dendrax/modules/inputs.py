@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.checks.values import check_values, table_range
 from dendrax.modules.selection import unknown_name_error
 
 __all__ = ["InputsMixin"]
@@ -11,7 +12,10 @@ __all__ = ["InputsMixin"]
 
 def _time_series(name: str, values, n_rows: int, allow_traced: bool = False):
     """Validate a (T,) or (n_rows, T) series; returns (n_rows, T)."""
-    if allow_traced and not isinstance(values, (np.ndarray, list, tuple, float, int)):
+    import jax
+
+    # Concrete jax arrays become numpy (and are checked); only traced ones stay jnp.
+    if allow_traced and isinstance(values, jax.core.Tracer):
         import jax.numpy as jnp
 
         arr = jnp.asarray(values)
@@ -209,6 +213,7 @@ class InputsMixin:
         """Clamp `state_name` of every row in view to a time series ((T,) or (n, T))."""
         kind, rows = self._target_rows(state_name)
         series = np.array(_time_series(f"clamp of {state_name!r}", state_array, rows.size))
+        self._check_clamp(state_name, kind, rows, series)
         self.base._clamps.append((state_name, kind, rows.copy(), series))
         if verbose:
             print(f"Added {rows.size} clamps of {state_name!r}.")
@@ -217,9 +222,16 @@ class InputsMixin:
         """Jittable `clamp`: returns `data_clamps` extended (pass it to `integrate`)."""
         kind, rows = self._target_rows(state_name)
         series = _time_series(f"clamp of {state_name!r}", state_array, rows.size, allow_traced=True)
+        self._check_clamp(state_name, kind, rows, series)  # traced ones: in integrate
         return (list(data_clamps) if data_clamps is not None else []) + [
             (state_name, kind, rows.copy(), series)
         ]
+
+    def _check_clamp(self, state, kind, rows, series) -> None:
+        """Clamped values must lie in the state's valid range (`dendrax.checks.ranges`)."""
+        row_name = "compartment" if kind == "node" else "synapse"
+        valid = table_range(self.base, state)
+        check_values(f"the clamp of {state!r}", series, rows, row_name, valid, "time step")
 
     def delete_clamps(self, state_name: str | None = None) -> None:
         """Delete clamps (of `state_name` only, if given; on a view: rows in view only)."""

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from dendrax.channels.channel import Channel, call_convention
+from dendrax.checks.values import check_values, table_range
 from dendrax.errors import ModelError
 from dendrax.modules.selection import unknown_name_error
 from dendrax.synapses.edges import EDGE_INDEX_COLUMNS
@@ -14,16 +15,18 @@ from dendrax.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS, cylinder_geometry
 
 __all__ = ["ParametersMixin", "validate_values"]
 
-_POSITIVE = ("radius", "length", "axial_resistivity", "capacitance")
 
+def validate_values(
+    key: str, values, where: str = "", base=None, rows=None, row_name: str = "compartment"
+) -> np.ndarray:
+    """Check that values for `key` are finite and in its valid range; return a float array.
 
-def validate_values(key: str, values, where: str = "") -> np.ndarray:
-    """Check values for `key` are finite (and positive for geometry); return float array."""
+    The range is that of `dendrax.checks.ranges` (of `base`'s mechanisms when given, else
+    of the table columns alone); `rows` (one per value) name the compartments (or
+    synapses, `row_name`) in the message.
+    """
     arr = np.asarray(values, dtype=float)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"Values for {key!r}{where} must be finite; got NaN or inf.")
-    if key in _POSITIVE and np.any(arr <= 0):
-        raise ValueError(f"{key!r}{where} must be > 0; got {arr[arr <= 0].ravel()[:5].tolist()}.")
+    check_values(f"{key!r}{where}", arr.reshape(-1), rows, row_name, table_range(base, key))
     return arr
 
 
@@ -58,7 +61,8 @@ class ParametersMixin:
             rows = self._edge_view_inds()
             if rows.size == 0:
                 raise ValueError(f"No synapses in view to set {key!r} on.")
-            vals = validate_values(key, self._value_array(key, val, rows.size))
+            vals = self._value_array(key, val, rows.size)
+            vals = validate_values(key, vals, base=base, rows=rows, row_name="synapse")
             if key == "delay" and np.any(vals < 0):
                 bad = vals[vals < 0][:5].tolist()
                 raise ValueError(f"Synaptic delays must be >= 0 ms; got {bad}.")
@@ -78,8 +82,8 @@ class ParametersMixin:
         rows = self._inds
         vals = self._value_array(key, val, rows.size)
         present = ~np.isnan(base._nodes[key][rows])
-        vals = validate_values(key, vals[present], " (compartments " + _few(rows[present]) + ")")
         rows = rows[present]
+        vals = validate_values(key, vals[present], base=base, rows=rows)
         base._nodes[key][rows] = vals
         if key in ("radius", "length"):
             if np.any(base._frustum[rows]):
@@ -102,7 +106,7 @@ class ParametersMixin:
         base = self.base
         rows = self._inds
         vals = self._value_array(key, val, rows.size)
-        vals = validate_values(key, vals, " (compartments " + _few(rows) + ")")
+        vals = validate_values(key, vals, base=base, rows=rows)
         if np.any(vals <= 0):
             raise ValueError(f"{key!r} must be > 0; got {vals[vals <= 0][:5].tolist()}.")
         base._nodes[key][rows] = vals
@@ -133,6 +137,9 @@ class ParametersMixin:
                 f"Incompatible shapes for broadcasting: data_set({key!r}) got {size} values "
                 f"for {rows.size} rows in view (give a scalar or one value per row)."
             )
+        row_name = "synapse" if key in base._edges else "compartment"
+        valid = table_range(base, key)  # concrete values now, traced ones in integrate
+        check_values(f"{key!r} (data_set)", val, rows if size > 1 else rows[:1], row_name, valid)
         entry = {"key": key, "val": val, "indices": rows}
         return (list(param_state) if param_state is not None else []) + [entry]
 
@@ -282,8 +289,3 @@ class ParametersMixin:
                         f"{type(channel).__name__}.init_state returned unknown state {k!r}."
                     )
                 base._nodes[k][rows] = np.asarray(value, dtype=float)
-
-
-def _few(rows) -> str:
-    rows = np.asarray(rows)
-    return ", ".join(map(str, rows[:5].tolist())) + (", ..." if rows.size > 5 else "")

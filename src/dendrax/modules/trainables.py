@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dendrax.checks.values import check_blocks, first_rows, trainable_blocks
 from dendrax.errors import ModelError
 from dendrax.modules.export import frozen_trainables
 from dendrax.modules.parameters import validate_values
@@ -61,7 +62,9 @@ class TrainablesMixin:
                 )
         import jax.numpy as jnp
 
-        validate_values(key, values, " (init_val)")
+        first = first_rows(rows, param_of_row, n_params)
+        row_name = "compartment" if kind == "node" else "synapse"
+        validate_values(key, values, " (init_val)", base=base, rows=first, row_name=row_name)
         base._trainables.append(
             {
                 "key": key,
@@ -183,6 +186,7 @@ class TrainablesMixin:
             )
 
         check_params_structure(frozen_trainables(base), params)
+        check_blocks(trainable_blocks(base, params))  # before anything is written
         for t, entry in zip(base._trainables, params, strict=True):
             values = np.asarray(entry[t["key"]], dtype=float)
             table = base._nodes if t["kind"] == "node" else base._edges

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from dendrax.channels.channel import Channel
+from dendrax.checks.ranges import NON_NEGATIVE
 
 __all__ = ["Pump", "FARADAY"]
 
@@ -41,6 +42,11 @@ class Pump(Channel):
     """
 
     ion_name: str | None = None
+    #: Concentrations (mM) are >= 0 (see `Channel.value_ranges`).
+    value_ranges = {
+        "CaCon_i": NON_NEGATIVE.with_unit("mM"),
+        "CaCon_e": NON_NEGATIVE.with_unit("mM"),
+    }
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -31,6 +31,7 @@ from dendrax.simulator.run import (
 from dendrax.simulator.scan import check_checkpoint_lengths, scan_steps
 from dendrax.simulator.structure import Structure
 from dendrax.utils.jax_utils import take_static
+from dendrax.utils.series import fit_length
 
 __all__ = ["Simulator", "SimulatorSpec", "RunTables"]
 
@@ -347,12 +348,8 @@ def _input_series(series: dict, layout: dict, n_steps: int) -> dict:
         if name not in layout:
             raise KeyError(f"{name!r} is not an input of this simulator ({sorted(layout)}).")
         t_len = int(np.shape(values)[1])
-        on_host = isinstance(values, np.ndarray)
-        xp = np if on_host else jnp
-        if t_len >= n_steps:
-            values = values[:, :n_steps]
-        elif name == "i":
-            values = xp.pad(values, ((0, 0), (0, n_steps - t_len)))
+        if t_len >= n_steps or name == "i":
+            values = fit_length(values, n_steps)  # numpy unless traced
         else:
             raise ValueError(
                 f"The clamp of {name!r} has {t_len} time points but the simulation runs "
@@ -369,7 +366,7 @@ def _step_fn(spec: SimulatorSpec):
     )
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=32)
 def _runners(spec: SimulatorSpec, options: _RunOptions, uniform: tuple):
     # Bounded: a compiled run holds its executable; old models' runs are evicted.
     run = _make_runner(spec, options, uniform)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.checks.ranges import NON_NEGATIVE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
@@ -30,6 +31,9 @@ class AlphaSynapse(Synapse):
     Parameters: `_gS` 1e-4 µS, `_tau_rise` 10 ms, `_tau_decay` 10 ms; node parameter `_e_syn`
     0 mV (presynaptic compartment). States: `_r` 0, `_s` 0.
     """
+
+    #: A conductance: >= 0 (dendrax.checks).
+    value_ranges = {"gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 
+from dendrax.checks.ranges import NON_NEGATIVE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.current import CurrentSynapse
 
@@ -18,6 +19,9 @@ class ConductanceSynapse(CurrentSynapse):
     compartment (Dale's law). Synapse parameters: `_gS` 1e-4 µS, `_v_th` -35 mV, `_delta`
     10 mV. No states.
     """
+
+    #: A conductance: >= 0 (dendrax.checks).
+    value_ranges = {"gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, nonlinearity=jax.nn.sigmoid, name: str | None = None):
         super().__init__(nonlinearity, name)

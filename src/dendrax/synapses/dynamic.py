@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 
+from dendrax.checks.ranges import NON_NEGATIVE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import exponential_euler
 from dendrax.synapses.synapse import Synapse
@@ -19,6 +20,9 @@ class DynamicSynapse(Synapse):
     Parameters: `_gS` 1e-4 µS, `_tau` 5 ms, `_v_th` -35 mV, `_delta` 10 mV; node parameter
     `_e_syn` 0 mV (presynaptic compartment). State: `_s` 0.
     """
+
+    #: A conductance: >= 0 (dendrax.checks).
+    value_ranges = {"gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, nonlinearity=jax.nn.sigmoid, name: str | None = None):
         super().__init__(name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dendrax.checks.ranges import GATE, NON_NEGATIVE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.solver_gate import save_exp
 from dendrax.synapses.synapse import Synapse, uses_presynaptic_drive
@@ -19,6 +20,9 @@ class IonotropicSynapse(Synapse):
     Parameters: `_gS` 1e-4 µS, `_e_syn` 0 mV, `_k_minus` 0.025 1/ms, `_v_th` -35 mV,
     `_delta` 10 mV. State: `_s` 0.2.
     """
+
+    #: Open fraction in [0, 1], conductance >= 0 (dendrax.checks).
+    value_ranges = {"s": GATE, "gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)

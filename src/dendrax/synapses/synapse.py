@@ -94,6 +94,8 @@ class Synapse:
     #: Jaxley 1.0: parameters / states stored per compartment (node table).
     node_params: dict[str, float] | None = None
     node_states: dict[str, float] | None = None
+    #: Valid ranges of the parameters and states, as `Channel.value_ranges`.
+    value_ranges: dict | None = None
 
     def __init__(self, name: str | None = None):
         self._name = name if name is not None else type(self).__name__

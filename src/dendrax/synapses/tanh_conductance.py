@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from dendrax.checks.ranges import NON_NEGATIVE
 from dendrax.mechanisms_registry import StandardModel, register
 from dendrax.synapses.synapse import Synapse
 
@@ -17,6 +18,9 @@ class TanhConductanceSynapse(Synapse):
     Parameters: `_gS` 1e-4 µS, `_e_syn` 0 mV, `_x_offset` -70 mV, `_slope` 1 1/mV.
     No states.
     """
+
+    #: A conductance: >= 0 (dendrax.checks).
+    value_ranges = {"gS": NON_NEGATIVE.with_unit("µS")}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
