@@ -13,11 +13,10 @@ Example::
 
 from __future__ import annotations
 
-import math
-
 import jax
 import numpy as np
 
+from dendrax.checks.inputs import check_time_step
 from dendrax.modules.export import model_tables, module_structure
 from dendrax.simulator.model import frozen_array
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
@@ -28,16 +27,6 @@ from dendrax.solvers.registry import linear_solver, time_scheme
 from dendrax.utils.series import join_rows
 
 __all__ = ["compile", "collect_inputs", "recording_plan"]
-
-
-def _check_dt(delta_t) -> None:
-    if isinstance(delta_t, jax.core.Tracer):
-        return
-    if isinstance(delta_t, (str, bytes)) or not np.isscalar(delta_t):
-        raise TypeError(f"delta_t must be a number (ms); got {delta_t!r}.")
-    dt = float(delta_t)
-    if not math.isfinite(dt) or dt <= 0:
-        raise ValueError(f"delta_t must be a finite number > 0 (ms); got {delta_t!r}.")
 
 
 def recording_plan(recordings, required: bool = True):
@@ -152,7 +141,7 @@ def compile(  # noqa: A001 - `dendrax.compile`, as the design names it
     Returns:
         A `Simulator`; see its `init`, `step` and `run`.
     """
-    _check_dt(delta_t)
+    check_time_step(delta_t)
     scheme = time_scheme(solver)
     linear = linear_solver(voltage_solver)
     tables = model_tables(module)
