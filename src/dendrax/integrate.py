@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dendrax.checks.inputs import check_integrate_arguments, check_output_size
-from dendrax.checks.traced import check_result
+from dendrax.checks.traced import check_result, report
 from dendrax.checks.values import check_blocks, integrate_blocks
 from dendrax.compiler import _last_wins
 from dendrax.compiler import compile as compile_module
@@ -211,7 +211,17 @@ def build_init_and_step_fn(module, voltage_solver: str = "jaxley.dhs", solver: s
         structure = sim.structure
         if all_states is not None:
             all_states = without_branchpoints(structure, all_states)
+        # concrete values raise now; traced ones are checked when the computation runs,
+        # attached to the initial voltages (dendrax.checks.traced)
+        blocks = check_blocks(
+            integrate_blocks(
+                module.base, params, list(param_state or []), None, None, all_states, delta_t
+            )
+        )
         states, all_params = sim.init(params, all_states=all_states)
+        if blocks:
+            checked = report(blocks, states["v"][None, :], delta_t, sim.spec.scheme.name)
+            states = {**states, "v": checked[0]}
         return with_branchpoints(structure, states), all_params
 
     def step_fn(all_states, all_params, externals, external_inds=None, delta_t=0.025):

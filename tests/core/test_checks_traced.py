@@ -245,3 +245,23 @@ def test_checks_leave_the_gradient_unchanged():
         return np.asarray(jax.jit(jax.grad(loss))(params)[0]["radius"])
 
     np.testing.assert_array_equal(grad(True), grad(False))
+
+
+def test_traced_params_through_the_step_api_init():
+    """`build_init_and_step_fn`'s init_fn checks traced parameters when the computation
+    runs (attached to the initial voltages), as `integrate` does."""
+    from dendrax.integrate import build_init_and_step_fn
+
+    cell = jx.Cell([jx.Branch(jx.Compartment(), 2)] * 3, parents=[-1, 0, 0])
+    cell.insert(HH())
+    cell.branch(1).make_trainable("radius", verbose=False)
+    init_fn, _ = build_init_and_step_fn(cell)
+    params = cell.get_parameters()
+    first_v = jax.jit(lambda p: init_fn(p)[0]["v"])
+    np.testing.assert_array_equal(np.asarray(first_v(params)[:6]), np.full(6, -70.0))
+    bad = [{"radius": -623.0 * jnp.ones_like(params[0]["radius"])}]
+    with pytest.raises(
+        RUN_TIME_ERRORS,
+        match=r"'radius' in params\[0\] must be > 0 \(µm\); got -623 at compartment 2",
+    ):
+        first_v(bad).block_until_ready()
