@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import jax
 import numpy as np
 
+from dendrax.checks.traced import CHECK_MODES
 from dendrax.checks.values import is_traced
 
 __all__ = [
@@ -93,8 +94,6 @@ def check_integrate_arguments(
     *, t_max, delta_t, checkpoint_lengths, all_states, return_states, checks
 ) -> None:
     """Raise `TypeError` / `ValueError` for arguments of the wrong type or value."""
-    from dendrax.checks.traced import CHECK_MODES
-
     check_time_step(delta_t)
     _check_t_max(t_max)
     if t_max is not None and is_traced(delta_t):

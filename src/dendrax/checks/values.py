@@ -17,6 +17,7 @@ import jax
 import numpy as np
 
 from dendrax.checks.ranges import FINITE, POSITIVE, TABLE_RANGES, Range, range_of, ranges_of
+from dendrax.simulator.params import pstate_rows
 
 __all__ = [
     "Block",
@@ -155,8 +156,6 @@ def trainable_blocks(base, params, ranges=None) -> list[Block]:
 
 
 def _param_state_blocks(base, param_state, ranges) -> list[Block]:
-    from dendrax.simulator.params import pstate_rows
-
     blocks = []
     for j, item in enumerate(param_state or []):
         key = item["key"]
