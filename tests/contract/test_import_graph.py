@@ -72,7 +72,6 @@ LAZY_IMPORTS = {
     # io/__init__, which imports io.swc: io may reach the builder only inside functions.
     ("dendrax.io.graph", "dendrax.modules.cell"): "the builder imports io.graph",
     ("dendrax.io.graph", "dendrax.modules.network"): "the builder imports io.graph",
-    ("dendrax.io.graph", "dendrax.modules.tables"): "the builder imports io.graph",
     ("dendrax.io.swc", "dendrax.modules.cell"): "the builder imports io (through io.graph)",
     ("dendrax.io.registry", "dendrax.modules"): "the builder imports io (through io.graph)",
     ("dendrax.io.save_load", "dendrax.modules.base"): "the builder imports io (through io.graph)",

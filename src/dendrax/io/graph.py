@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dendrax.tables import cylinder_geometry, index_columns, single_compartment_nodes
+
 __all__ = ["build_compartment_graph", "from_graph", "to_graph", "to_swc_graph"]
 
 _MIN_EDGE_LEN = 1e-5  # shortest SWC edge Jaxley keeps, so two points never coincide (µm)
@@ -272,7 +274,6 @@ def from_graph(
     """
     from dendrax.modules.cell import Cell
     from dendrax.modules.network import Network
-    from dendrax.modules.tables import cylinder_geometry, single_compartment_nodes
 
     g = comp_graph
     comps = [(v, a) for v, a in g.nodes(data=True) if a.get("type", "comp") == "comp"]
@@ -352,7 +353,6 @@ def from_graph(
     cell._xyzr = [np.array(x, copy=True) for x in xyzr]
     if frustum is not None:
         cell._frustum = np.asarray(frustum, bool).copy()
-    from dendrax.modules.tables import index_columns
 
     if np.unique(branch_cell).size > 1:  # several cells: split into a network
         cells = []
