@@ -111,3 +111,11 @@ def test_output_size_guard_threshold():
         ValueError, match=r"would need 160,160 bytes .* more than the 160,000 bytes"
     ):
         check_output_size(10, 1000, limit=160_000)
+
+
+def test_simulator_run_checks_checkpoint_lengths_as_integrate_does():
+    sim = jx.compile(_comp())
+    with pytest.raises(TypeError, match=r"checkpoint_lengths must hold integers; got float 2\.5"):
+        sim.run(t_max=1.0, checkpoint_lengths=[2.5, 100])
+    with pytest.raises(ValueError, match="checkpoint_lengths must not be empty"):
+        sim.run(t_max=1.0, checkpoint_lengths=[])

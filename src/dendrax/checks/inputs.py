@@ -13,6 +13,7 @@ from dendrax.checks.traced import CHECK_MODES
 from dendrax.checks.values import is_traced
 
 __all__ = [
+    "check_checkpoint_lengths_type",
     "check_integrate_arguments",
     "check_time_step",
     "check_output_size",
@@ -66,7 +67,8 @@ def _check_t_max(t_max) -> None:
         raise ValueError(f"t_max must be a finite duration >= 0 (ms); got {t_max!r}.")
 
 
-def _check_checkpoint_lengths(lengths) -> None:
+def check_checkpoint_lengths_type(lengths) -> None:
+    """Raise for `checkpoint_lengths` that is not None or a non-empty list of ints >= 1."""
     if lengths is None:
         return
     example = "e.g. checkpoint_lengths=[20, 201] for 4,020 steps or fewer"
@@ -102,7 +104,7 @@ def check_integrate_arguments(
             "delta_t as a Python number (static in jax.jit), or leave out t_max and give "
             "stimuli or clamps with one value per step."
         )
-    _check_checkpoint_lengths(checkpoint_lengths)
+    check_checkpoint_lengths_type(checkpoint_lengths)
     if all_states is not None and not isinstance(all_states, Mapping):
         raise TypeError(
             "all_states must be the dict of states returned by integrate(..., "

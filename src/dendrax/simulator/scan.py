@@ -7,6 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.checks.inputs import check_checkpoint_lengths_type
 from dendrax.solvers.tree import SOLUTION_NAME
 from dendrax.utils.jax_utils import nested_checkpoint_scan
 
@@ -24,21 +25,8 @@ def check_checkpoint_lengths(checkpoint_lengths, n_steps: int) -> tuple | None:
     """`checkpoint_lengths` as a tuple of positive ints whose product covers `n_steps`."""
     if checkpoint_lengths is None:
         return None
-    if isinstance(checkpoint_lengths, (int, np.integer)) or not hasattr(
-        checkpoint_lengths, "__iter__"
-    ):
-        raise TypeError(
-            "checkpoint_lengths must be a list of positive integers (e.g. [100, 40]); got "
-            f"{checkpoint_lengths!r}."
-        )
-    lengths = tuple(checkpoint_lengths)
-    if not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in lengths):
-        raise TypeError(
-            f"checkpoint_lengths must hold integers; got {list(lengths)!r} (round them first)."
-        )
-    lengths = tuple(int(x) for x in lengths)
-    if not lengths or any(x < 1 for x in lengths):
-        raise ValueError(f"checkpoint_lengths must be positive integers; got {list(lengths)}.")
+    check_checkpoint_lengths_type(checkpoint_lengths)
+    lengths = tuple(int(x) for x in checkpoint_lengths)
     total = int(np.prod(lengths))
     if total < n_steps:
         raise ValueError(
