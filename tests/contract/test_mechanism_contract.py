@@ -16,13 +16,8 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import json
-import os
 import pkgutil
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -43,6 +38,7 @@ from dendrax.mechanisms_registry import (
 from dendrax.pumps import Pump
 from dendrax.synapses import Synapse
 
+from .float32_subprocess import run_float32_script
 from .standard_models import build
 
 ENTRIES = registered()
@@ -253,18 +249,7 @@ FLOAT32_SCRIPT = textwrap.dedent(
 
 @functools.lru_cache(maxsize=1)
 def _float32_results():
-    env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
-    tests_dir = str(Path(__file__).resolve().parents[1])
-    result = subprocess.run(
-        [sys.executable, "-c", FLOAT32_SCRIPT, tests_dir],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULTS"))
-    return json.loads(line[len("RESULTS") :])
+    return run_float32_script(FLOAT32_SCRIPT)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -10,10 +10,6 @@ Parametrized over the registries, so a newly registered solver is tested by regi
   error against a fine-step reference shrinks with `delta_t` at its declared order.
 """
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -26,6 +22,8 @@ import dendrax as jx
 from dendrax.channels import HH
 from dendrax.modules.export import module_structure
 from dendrax.solvers.registry import LINEAR_SOLVERS, TIME_SCHEMES
+
+from .float32_subprocess import run_float32_script
 
 SHARED_SWC = Path(__file__).resolve().parents[3] / "shared" / "data" / "swc"
 SCHEMES = sorted(TIME_SCHEMES)
@@ -179,18 +177,7 @@ FLOAT32_SCRIPT = textwrap.dedent(
 
 @pytest.fixture(scope="module")
 def float32_results():
-    env = dict(os.environ, JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
-    tests_dir = str(Path(__file__).resolve().parents[1])
-    result = subprocess.run(
-        [sys.executable, "-c", FLOAT32_SCRIPT, tests_dir],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULTS"))
-    return json.loads(line[len("RESULTS") :])
+    return run_float32_script(FLOAT32_SCRIPT)
 
 
 @pytest.mark.parametrize("name", SCHEMES)
