@@ -7,6 +7,8 @@ cache can never return a stale result. Without a mutation, compiling again retur
 very same object.
 """
 
+from pathlib import Path
+
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -270,3 +272,84 @@ def test_morph_delete_leaves_the_original_and_its_cache():
     fresh.branch(0).comp(0).stimulate(_pulse(), verbose=False)
     fresh.branch(2).comp(1).record(verbose=False)
     np.testing.assert_allclose(_run(small), _run(fresh), rtol=0, atol=1e-12)
+
+
+def _constructed():
+    """One module from every construction path."""
+    from dendrax.io.graph import from_graph, to_graph
+    from dendrax.morphology import morph_connect
+
+    branch = jx.Branch(jx.Compartment(), 3)
+    cell = jx.Cell(branch, parents=[-1, 0, 0])
+    out = {
+        "Compartment": jx.Compartment(),
+        "Branch": branch,
+        "Cell": cell,
+        "Network": jx.Network([cell, cell]),
+        "from_graph": from_graph(to_graph(cell)),
+        "morph_delete": morph_delete(cell.branch(2)),
+        "morph_connect": morph_connect(cell.branch(1).loc(1.0), jx.Cell().branch(0).loc(0.0)),
+        "from_tables": jx.Cell.from_tables(
+            nodes=dict(cell.tables.nodes),
+            branch_parents=[-1, 0, 0],
+            ncomp_per_branch=[3, 3, 3],
+            branch_cell=[0, 0, 0],
+        ),
+    }
+    swc = Path("/work/shared/data/swc")
+    files = sorted(swc.glob("*.swc")) if swc.is_dir() else []
+    if files:
+        out["read_swc"] = jx.read_swc(str(files[0]), ncomp=2)
+    return out
+
+
+@pytest.mark.parametrize("name", list(_constructed()))
+def test_every_constructor_builds_the_same_kind_of_tables(name):
+    from dendrax.modules.construct import BUILDER_STATE
+    from dendrax.tables import index_columns
+
+    module = _constructed()[name]
+    optional = {"_controlled_by_param", "_exp_euler_transition", "_jit_cache"}
+    assert BUILDER_STATE - optional <= set(module.__dict__)
+    assert module.version == 0 and module.base is module
+    tables = module.tables
+    expected = index_columns(tables.ncomp_per_branch, tables.branch_cell)
+    for key, column in expected.items():
+        np.testing.assert_array_equal(tables.nodes[key], column)
+    n_comp = int(np.sum(tables.ncomp_per_branch))
+    assert all(np.shape(col) == (n_comp,) for col in tables.nodes.values())
+    assert tables.frustum.shape == (n_comp,)
+
+
+def test_constructed_tables_are_the_modules_own():
+    from dendrax.io.graph import from_graph, to_graph
+
+    comp = jx.Compartment()
+    branch = jx.Branch(comp, 3)
+    cell = jx.Cell(branch, parents=[-1, 0, 0])
+    made = [
+        (jx.Branch(comp, 2), comp),
+        (jx.Cell(branch, parents=[-1, 0]), branch),
+        (jx.Network([cell, cell]), cell),
+        (from_graph(to_graph(cell)), cell),
+        (morph_delete(cell.branch(2)), cell),
+        (jx.Cell.from_tables(like=cell, **_table_args(cell)), cell),
+    ]
+    for module, source in made:
+        module.set("v", -12.0)
+        module.set("radius", 3.0)
+        assert np.all(source.tables.nodes["v"] == -70.0)
+        assert np.all(source.tables.nodes["radius"] == 1.0)
+        assert np.all(module.tables.nodes["v"] == -12.0)
+
+
+def _table_args(module):
+    t = module.tables
+    return {
+        "nodes": dict(t.nodes),
+        "branch_parents": t.branch_parents,
+        "ncomp_per_branch": t.ncomp_per_branch,
+        "branch_cell": t.branch_cell,
+        "xyzr": list(t.xyzr),
+        "frustum": t.frustum,
+    }
