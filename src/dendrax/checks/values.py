@@ -157,7 +157,7 @@ def trainable_blocks(base, params, ranges=None) -> list[Block]:
 
 def _param_state_blocks(base, param_state, ranges) -> list[Block]:
     blocks = []
-    edges = base.tables.edges
+    edges = base.tables.edges if param_state else {}
     for j, item in enumerate(param_state or []):
         key = item["key"]
         rows, value_of_row = pstate_rows(item)
@@ -183,7 +183,6 @@ def integrate_blocks(
     The module's own tables, stimuli and clamps were checked when they were set.
     """
     ranges = ranges_of(base)
-    tables = base.tables
     blocks = [] if params is None else trainable_blocks(base, params, ranges)
     blocks += _param_state_blocks(base, param_state, ranges)
     for j, (_, rows, series) in enumerate(data_stimuli or []):
@@ -195,6 +194,7 @@ def integrate_blocks(
         label = f"the clamp of {state!r} in data_clamps[{j}]"
         valid = ranges.get(state, FINITE)
         blocks.append(Block(label, series, rows, _row_name(kind), "time step", valid))
+    tables = base.tables if all_states else None
     for name, value in (all_states or {}).items():
         if name.startswith("__"):  # internal buffers (synaptic delays)
             continue

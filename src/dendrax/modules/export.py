@@ -8,6 +8,8 @@ compiled results on the module until its version changes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from dendrax.simulator.model import (
     ModelTables,
     Trainable,
@@ -19,6 +21,27 @@ from dendrax.simulator.structure import Structure, compile_structure
 from dendrax.tables import GEOMETRY_COLUMNS, INDEX_COLUMNS
 
 __all__ = ["cached_compile", "model_tables", "module_structure", "frozen_trainables"]
+
+
+class ReadOnlyArrays(Sequence):
+    """A read-only sequence over a list of arrays: item `i` is a read-only view of it,
+    made when asked for (so a cheap `tables` does not cost one view per branch)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items):
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(readonly_array(x) for x in self._items[index])
+        return readonly_array(self._items[index])
+
+    def __add__(self, other):
+        return tuple(self) + tuple(other)
 
 
 def frozen_trainables(base) -> tuple:
@@ -63,7 +86,9 @@ def model_tables(module, copy: bool = True) -> ModelTables:
         clamps=tuple((state, kind, freeze(r), freeze(s)) for state, kind, r, s in base._clamps),
         level=base._level,
         branch_cell=freeze(base._branch_cell),
-        xyzr=tuple(freeze(x) for x in base._xyzr),
+        # the builder replaces traced-point arrays, never writes into them: a copy of the
+        # list is a snapshot (and one array copy per branch would cost more than the rest)
+        xyzr=ReadOnlyArrays(list(base._xyzr) if copy else base._xyzr),
         groups=tuple(base._groups),
     )
 
