@@ -67,6 +67,7 @@ class Cell(Module):
 
     @classmethod
     def _from_morphology(cls, morph, assign_groups: bool = True) -> Cell:
+        """A cell of this class from a traced `Morphology` (see `cell_from_morphology`)."""
         return cell_from_morphology(morph, assign_groups, cls)
 
 
