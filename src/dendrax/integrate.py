@@ -133,8 +133,7 @@ def integrate(
     is cached on the simulator's static part (structure, solvers, trainables, recordings,
     input rows), so a changed trainable or recording compiles again, while table values
     stay runtime inputs and `set` does not (see `simulator.params.uniform_parameters` for
-    the one exception, under a
-    transformation of `params`).
+    the one exception, under a transformation of `params`).
     """
     check_integrate_arguments(  # types and values of the arguments (dendrax.checks.inputs)
         t_max=t_max,
