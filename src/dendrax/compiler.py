@@ -13,11 +13,13 @@ Example::
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import numpy as np
 
 from dendrax.checks.inputs import check_time_step
-from dendrax.modules.export import model_tables, module_structure
+from dendrax.modules.export import cached_compile, model_tables, module_structure
 from dendrax.simulator.model import frozen_array
 from dendrax.simulator.presynaptic_drive import presynaptic_sharing
 from dendrax.simulator.run import node_table_values
@@ -113,6 +115,90 @@ def _custom_transition(stored, structure, scheme):
     return stored
 
 
+class _ModulePart(NamedTuple):
+    """What a `Simulator` takes from the module alone (not from `data_*` arguments)."""
+
+    tables: object
+    structure: object
+    transition: object
+    gathers: tuple
+    order: np.ndarray
+    delay_plan: object
+    values: dict
+
+
+def _module_part(module, scheme, delta_t, require_recordings: bool) -> _ModulePart:
+    tables = model_tables(module)
+    structure = module_structure(module, tables)
+    _check_diffusion_coefficients(tables.nodes, structure)
+    transition = _custom_transition(tables.exp_euler_transition, structure, scheme)
+    gathers, order = recording_plan(tables.recordings, require_recordings)
+    delay_plan = None
+    if structure.n_edges:
+        delay_plan = make_delay_plan(structure, tables.edges["delay"], delta_t)
+    values = node_table_values(tables, structure)
+    return _ModulePart(tables, structure, transition, gathers, order, delay_plan, values)
+
+
+def _untraced(value) -> bool:
+    """No JAX tracer among the leaves of `value` (only then may it outlive this call)."""
+    leaves = jax.tree_util.tree_leaves(value)
+    return not any(isinstance(leaf, jax.core.Tracer) for leaf in leaves)
+
+
+def _hashable(*items) -> bool:
+    try:
+        hash(items)
+    except TypeError:
+        return False
+    return True
+
+
+def _cached(module, key, build):
+    """`build()` cached on the module under `key` (see `cached_compile`), when `key` is
+    hashable and the result holds no tracer; else built afresh."""
+    if key is None or not _hashable(key):
+        return build()
+
+    def build_and_check():
+        value = build()
+        return value, _untraced(value)
+
+    return cached_compile(module, key, build_and_check)
+
+
+def _simulator(part, scheme, linear, delta_t, data_stimuli, data_clamps, param_state):
+    tables, structure = part.tables, part.structure
+    layout, series = collect_inputs(tables.stimuli, tables.clamps, data_stimuli, data_clamps)
+    param_state = list(param_state or [])
+    shared_drive = presynaptic_sharing(tables, structure, param_state, part.delay_plan)
+    traced_dt = isinstance(delta_t, jax.core.Tracer)
+    spec = SimulatorSpec(
+        structure=structure,
+        scheme=scheme,
+        linear_solver=linear,
+        trainables=tables.trainables,
+        frustum=tables.frustum,
+        recordings=part.gathers,
+        order=part.order,
+        inputs=tuple((name, frozen_array(rows)) for name, rows in layout.items()),
+        param_state=tuple(
+            (item["key"], frozen_array(np.asarray(item["indices"]))) for item in param_state
+        ),
+        delay_plan=part.delay_plan,
+        shared_drive=shared_drive,
+        delta_t=None if traced_dt else float(delta_t),
+    )
+    return Simulator(
+        spec,
+        part.values,
+        series,
+        [item["val"] for item in param_state],
+        part.transition,
+        delta_t if traced_dt else None,
+    )
+
+
 def compile(  # noqa: A001 - `dendrax.compile`, as the design names it
     module,
     *,
@@ -140,43 +226,27 @@ def compile(  # noqa: A001 - `dendrax.compile`, as the design names it
 
     Returns:
         A `Simulator`; see its `init`, `step` and `run`.
+
+    The result is cached on the module under (its `version`, the options): compiling an
+    unchanged module again returns the same `Simulator` without re-reading the tables
+    (with `data_*` arguments, the part taken from the module is reused), and any mutation
+    of the module (`set`, `record`, `make_trainable`, ...) gives a fresh one. Nothing is
+    cached for a traced `delta_t`.
     """
     check_time_step(delta_t)
     scheme = time_scheme(solver)
     linear = linear_solver(voltage_solver)
-    tables = model_tables(module)
-    structure = module_structure(module, tables)
-    _check_diffusion_coefficients(tables.nodes, structure)
-    transition = _custom_transition(tables.exp_euler_transition, structure, scheme)
-    gathers, order = recording_plan(tables.recordings, require_recordings)
-    layout, series = collect_inputs(tables.stimuli, tables.clamps, data_stimuli, data_clamps)
-    param_state = list(param_state or [])
-    delay_plan = None
-    if structure.n_edges:
-        delay_plan = make_delay_plan(structure, tables.edges["delay"], delta_t)
-    shared_drive = presynaptic_sharing(tables, structure, param_state, delay_plan)
-    traced_dt = isinstance(delta_t, jax.core.Tracer)
-    spec = SimulatorSpec(
-        structure=structure,
-        scheme=scheme,
-        linear_solver=linear,
-        trainables=tables.trainables,
-        frustum=tables.frustum,
-        recordings=gathers,
-        order=order,
-        inputs=tuple((name, frozen_array(rows)) for name, rows in layout.items()),
-        param_state=tuple(
-            (item["key"], frozen_array(np.asarray(item["indices"]))) for item in param_state
-        ),
-        delay_plan=delay_plan,
-        shared_drive=shared_drive,
-        delta_t=None if traced_dt else float(delta_t),
+    require_recordings = bool(require_recordings)
+    concrete_dt = not isinstance(delta_t, jax.core.Tracer)
+    dt_key = float(delta_t) if concrete_dt else None
+    part_key = ("module part", scheme, dt_key, require_recordings) if concrete_dt else None
+    part = _cached(
+        module, part_key, lambda: _module_part(module, scheme, delta_t, require_recordings)
     )
-    return Simulator(
-        spec,
-        node_table_values(tables, structure),
-        series,
-        [item["val"] for item in param_state],
-        transition,
-        delta_t if traced_dt else None,
-    )
+
+    def build():
+        return _simulator(part, scheme, linear, delta_t, data_stimuli, data_clamps, param_state)
+
+    if data_stimuli or data_clamps or param_state or not concrete_dt:
+        return build()
+    return _cached(module, ("simulator", scheme, linear, dt_key, require_recordings), build)

@@ -13,7 +13,7 @@ import numpy as np
 
 from dendrax.errors import ModelError
 from dendrax.modules.base import Module
-from dendrax.synapses.edges import append_edges
+from dendrax.modules.synapse_table import append_synapses
 
 __all__ = ["connect", "fully_connect", "sparse_connect", "connectivity_matrix_connect"]
 
@@ -29,7 +29,7 @@ def _same_network(pre, post):
             "The pre- and postsynaptic views belong to different networks; select both from "
             "the same network (e.g. net.cell(0) and net.cell(1))."
         )
-    if pre.base._level != "network":
+    if pre.base.tables.level != "network":
         raise ModelError(
             "Synapses connect compartments of a Network; build one with Network([cell, ...]) first."
         )
@@ -46,28 +46,28 @@ def connect(pre, post, synapse) -> None:
         synapse: a `Synapse` instance.
     """
     base = _same_network(pre, post)
-    pre_inds, post_inds = pre._inds, post._inds
+    pre_inds, post_inds = pre.node_indices, post.node_indices
     if pre_inds.size != post_inds.size:
         raise ValueError(
             f"connect() pairs compartments one to one, but pre has {pre_inds.size} and post "
             f"has {post_inds.size} compartments. Select equally many (e.g. with .loc(0.0))."
         )
-    append_edges(base, pre_inds, post_inds, synapse)
+    append_synapses(base, pre_inds, post_inds, synapse)
 
 
 def _cells_in_view(view):
     """Global cell indices in view, in order of first appearance."""
-    cells = view._col("global_cell_index")
+    cells = view.base.tables.nodes["global_cell_index"][view.node_indices]
     _, first = np.unique(cells, return_index=True)
     return cells[np.sort(first)]
 
 
 def _first_comps(view, cells):
     """Global index of branch 0 / compartment 0 of each cell (must be in view)."""
-    inds = view._inds
-    nodes = view.base._nodes
+    inds = view.node_indices
+    nodes = view.base.tables.nodes
     is_first = (nodes["local_branch_index"][inds] == 0) & (nodes["local_comp_index"][inds] == 0)
-    first_of_cell = np.full(view.base._inds.size, -1, np.int64)
+    first_of_cell = np.full(nodes["global_comp_index"].size, -1, np.int64)
     first_of_cell[nodes["global_cell_index"][inds[is_first]]] = inds[is_first]
     out = first_of_cell[cells]
     if np.any(out < 0):
@@ -87,8 +87,8 @@ def _draw_post_comps(view, post_cells):
     compartments of its connections in connection order. The k-th compartment of a cell is
     its k-th compartment in the view's order.
     """
-    inds = view._inds
-    cell_of = view.base._nodes["global_cell_index"][inds]
+    inds = view.node_indices
+    cell_of = view.base.tables.nodes["global_cell_index"][inds]
     order = np.argsort(cell_of, kind="stable")
     sorted_inds, sorted_cells = inds[order], cell_of[order]
     out = np.empty(post_cells.size, np.int64)
@@ -112,7 +112,7 @@ def _connect_cell_pairs(pre, post, synapse, pre_pos, post_pos, random_post_comp)
         post_comp = _draw_post_comps(post, post_cells[post_pos])
     else:
         post_comp = _first_comps(post, post_cells)[post_pos]
-    append_edges(base, pre_first[pre_pos], post_comp, synapse)
+    append_synapses(base, pre_first[pre_pos], post_comp, synapse)
 
 
 def fully_connect(pre_cell_view, post_cell_view, synapse, random_post_comp: bool = False):

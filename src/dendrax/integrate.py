@@ -128,12 +128,12 @@ def integrate(
         (n_recordings, n_steps + 1) array (column 0 = initial state); with `return_states`,
         a tuple `(recordings, final_states)`.
 
-    Each call compiles the module into a `Simulator` (`dendrax.compile`, cheap: the
-    structure is cached on the module) and runs it. XLA code is cached on the simulator's
-    static part (structure, solvers, trainables, recordings, input rows), so a changed
-    trainable or recording compiles again, while table values stay runtime inputs and `set`
-    does not (see `simulator.params.uniform_parameters` for the one exception, under a
-    transformation of `params`).
+    Each call compiles the module into a `Simulator` (`dendrax.compile`, cached on the
+    module's `version`: an unchanged module reuses its simulator) and runs it. XLA code
+    is cached on the simulator's static part (structure, solvers, trainables, recordings,
+    input rows), so a changed trainable or recording compiles again, while table values
+    stay runtime inputs and `set` does not (see `simulator.params.uniform_parameters` for
+    the one exception, under a transformation of `params`).
     """
     check_integrate_arguments(  # types and values of the arguments (dendrax.checks.inputs)
         t_max=t_max,

@@ -75,6 +75,9 @@ LAZY_IMPORTS = {
     ("dendrax.io.swc", "dendrax.modules.cell"): "the builder imports io (through io.graph)",
     ("dendrax.io.registry", "dendrax.modules"): "the builder imports io (through io.graph)",
     ("dendrax.io.save_load", "dendrax.modules.base"): "the builder imports io (through io.graph)",
+    ("dendrax.io.save_load", "dendrax.modules.construct"): (
+        "the builder imports io (through io.graph); its saved state comes from the builder"
+    ),
     ("dendrax.io.save_load", "dendrax.__version__"): (
         "importing dendrax's package __init__ from io would run the builder's imports"
     ),

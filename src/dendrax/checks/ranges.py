@@ -140,7 +140,8 @@ def ranges_of(base) -> dict[str, Range]:
     (`TABLE_RANGES`) take precedence over mechanisms.
     """
     out = {}
-    for mechanism in [*base._channels, *base._synapses]:
+    base = base.base
+    for mechanism in [*base.channels, *base.synapses]:
         for name, rng in mechanism_ranges(mechanism).items():
             out.setdefault(name, rng)
     out.update(TABLE_RANGES)

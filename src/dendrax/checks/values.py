@@ -146,17 +146,18 @@ def trainable_blocks(base, params, ranges=None) -> list[Block]:
     """One block per trainable of `params` (a list like `get_parameters()`)."""
     ranges = ranges_of(base) if ranges is None else ranges
     blocks = []
-    for i, (t, entry) in enumerate(zip(base._trainables, params, strict=True)):
-        key = t["key"]
-        rows = first_rows(t["rows"], t["param_of_row"], t["init"].size)
+    for i, (t, entry) in enumerate(zip(base.tables.trainables, params, strict=True)):
+        key = t.key
+        rows = first_rows(t.rows, t.param_of_row, t.n_values)
         values, valid = _column(entry[key]), ranges.get(key, FINITE)
         label = f"{key!r} in params[{i}]"
-        blocks.append(Block(label, values, rows, _row_name(t["kind"]), "", valid))
+        blocks.append(Block(label, values, rows, _row_name(t.kind), "", valid))
     return blocks
 
 
 def _param_state_blocks(base, param_state, ranges) -> list[Block]:
     blocks = []
+    edges = base.tables.edges if param_state else {}
     for j, item in enumerate(param_state or []):
         key = item["key"]
         rows, value_of_row = pstate_rows(item)
@@ -167,7 +168,7 @@ def _param_state_blocks(base, param_state, ranges) -> list[Block]:
         elif size == 1:
             rows = rows[:1]
         values = _column(val)
-        row_name = "synapse" if key in base._edges else "compartment"
+        row_name = "synapse" if key in edges else "compartment"
         label = f"{key!r} in param_state[{j}] (data_set)"
         blocks.append(Block(label, values, rows, row_name, "", ranges.get(key, FINITE)))
     return blocks
@@ -193,19 +194,20 @@ def integrate_blocks(
         label = f"the clamp of {state!r} in data_clamps[{j}]"
         valid = ranges.get(state, FINITE)
         blocks.append(Block(label, series, rows, _row_name(kind), "time step", valid))
+    tables = base.tables if all_states else None
     for name, value in (all_states or {}).items():
         if name.startswith("__"):  # internal buffers (synaptic delays)
             continue
         values = _column(value)
         rows = np.arange(values.shape[0])
-        table = base._edges if name in base._edges else base._nodes
+        table = tables.edges if name in tables.edges else tables.nodes
         if name in table and np.size(table[name]) == rows.size:
             # A state is NaN where its mechanism is not inserted: check the other rows.
             present = ~np.isnan(np.asarray(table[name], dtype=float))
             if not present.all():
                 rows = np.flatnonzero(present)
                 values = values[rows]
-        row_name = "synapse" if name in base._edges else "compartment"
+        row_name = "synapse" if name in tables.edges else "compartment"
         valid = ranges.get(name, FINITE)
         blocks.append(Block(f"all_states[{name!r}]", values, rows, row_name, "", valid))
     if is_traced(delta_t):  # concrete ones are checked with the other arguments

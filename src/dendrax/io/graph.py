@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dendrax.tables import cylinder_geometry, index_columns, single_compartment_nodes
+from dendrax.tables import cylinder_geometry, single_compartment_nodes
 
 __all__ = ["build_compartment_graph", "from_graph", "to_graph", "to_swc_graph"]
 
@@ -198,27 +198,29 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
 
     nx = _nx()
     base = module.base
-    nodes = base._nodes
-    n = int(base._ncomp_per_branch.sum())
+    tables = base.tables
+    nodes = tables.nodes
+    ncomp_per_branch = tables.ncomp_per_branch
+    n = int(ncomp_per_branch.sum())
     # Stored positions (SWC reader, compute_compartment_centers) win; otherwise centers.
-    centers = compartment_centers(base)
+    centers = compartment_centers(tables.xyzr, ncomp_per_branch)
     for d, key in enumerate("xyz"):
-        if key in base._nodes:
-            centers[:, d] = base._nodes[key]
+        if key in nodes:
+            centers[:, d] = nodes[key]
     g = nx.DiGraph()
     g.graph.update(
-        ncomp=int(base._ncomp_per_branch.max()),
-        channels=list(base._channels),
-        groups=list(base._groups),
-        xyzr=[np.array(x, copy=True) for x in base._xyzr],
-        frustum=base._frustum.copy(),
+        ncomp=int(ncomp_per_branch.max()),
+        channels=list(tables.channels),
+        groups=list(tables.groups),
+        xyzr=[np.array(x, copy=True) for x in tables.xyzr],
+        frustum=np.array(tables.frustum, copy=True),
         module_type=type(base).__name__,
     )
-    if synapses and base._edges:
+    if synapses and tables.edges:
         # The synapse table travels with the graph (not as graph edges, which would join
         # cells into one tree for `from_graph`); `from_graph` rebuilds it as it was.
-        g.graph["synapses"] = list(base._synapses)
-        g.graph["synapse_edges"] = {k: np.array(v, copy=True) for k, v in base._edges.items()}
+        g.graph["synapses"] = list(tables.synapses)
+        g.graph["synapse_edges"] = {k: np.array(v, copy=True) for k, v in tables.edges.items()}
     cols = [k for k in nodes if k not in _INDEX]
     for i in range(n):
         attrs = {
@@ -232,18 +234,19 @@ def to_graph(module, synapses: bool = False, channels: bool = False):
             x=float(centers[i, 0]),
             y=float(centers[i, 1]),
             z=float(centers[i, 2]),
-            groups=[grp for grp in base._groups if nodes[grp][i]],
+            groups=[grp for grp in tables.groups if nodes[grp][i]],
         )
         g.add_node(i, **attrs)
-    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    off = np.concatenate([[0], np.cumsum(ncomp_per_branch)])
     branch = nodes["global_branch_index"]
     for i in np.flatnonzero(branch[1:] == branch[:-1]):
         g.add_edge(int(i), int(i) + 1, type="inter_branch")
     bp = n
-    for b in range(len(base._ncomp_per_branch)):
-        kids = np.flatnonzero(base._branch_parents == b)
+    for b in range(len(ncomp_per_branch)):
+        kids = np.flatnonzero(tables.branch_parents == b)
         if kids.size:
-            end = np.asarray(base._xyzr[b])[-1] if b < len(base._xyzr) else np.full(4, np.nan)
+            xyzr = tables.xyzr
+            end = np.asarray(xyzr[b])[-1] if b < len(xyzr) else np.full(4, np.nan)
             last = int(off[b + 1] - 1)  # the parent's distal compartment
             # Jaxley's branchpoint attributes: zero length, the parent's radius and groups.
             g.add_node(
@@ -347,13 +350,6 @@ def from_graph(
     if frustum is not None and len(frustum) != len(comps):
         # Per-compartment flags, indexed by the original compartment (node) number.
         frustum = np.asarray(frustum, bool)[[int(v) for v, _ in comps]]
-    cell = Cell.__new__(Cell)
-    cell._init_base(nodes, parents, ncomp, np.zeros(n_b, np.int64))
-    cell._channels, cell._groups = channels, groups
-    cell._xyzr = [np.array(x, copy=True) for x in xyzr]
-    if frustum is not None:
-        cell._frustum = np.asarray(frustum, bool).copy()
-
     if np.unique(branch_cell).size > 1:  # several cells: split into a network
         cells = []
         for c in np.unique(branch_cell):
@@ -375,24 +371,44 @@ def from_graph(
             cells.append(from_graph(sub, assign_groups, solve_root, traverse_for_solve_order))
         net = Network(cells)
         if g.graph.get("synapse_edges"):
-            _restore_synapses(net, g.graph["synapses"], g.graph["synapse_edges"])
+            net = _with_synapses(net, g.graph["synapses"], g.graph["synapse_edges"])
         return net
-    cell._nodes.update(index_columns(ncomp, np.zeros(n_b, np.int64)))
-    return cell
+    return Cell.from_tables(
+        nodes=nodes,
+        branch_parents=parents,
+        ncomp_per_branch=ncomp,
+        branch_cell=np.zeros(n_b, np.int64),
+        channels=channels,
+        groups=groups,
+        xyzr=xyzr,
+        frustum=frustum,
+    )
 
 
-def _restore_synapses(net, synapses, edge_columns) -> None:
-    """Put back the synapse table exported by ``to_graph(..., synapses=True)``."""
+def _with_synapses(net, synapses, edge_columns):
+    """``net`` with the synapse table exported by ``to_graph(..., synapses=True)``."""
+    tables = net.tables
     n = len(next(iter(edge_columns.values())))
+    n_comp = int(tables.ncomp_per_branch.sum())
     for key in ("pre_index", "post_index"):
         idx = np.asarray(edge_columns.get(key, np.zeros(0)), np.int64)
-        if idx.size != n or (n and (idx.min() < 0 or idx.max() >= net._inds.size)):
+        if idx.size != n or (n and (idx.min() < 0 or idx.max() >= n_comp)):
             raise ValueError(
                 f"from_graph: synapse column {key!r} does not fit the graph's compartments"
             )
-    net._synapses = list(synapses)
-    net._edges = {k: np.array(v, copy=True) for k, v in edge_columns.items()}
-    net._structure_changed()
+    return type(net).from_tables(
+        like=net,
+        nodes=dict(tables.nodes),
+        branch_parents=tables.branch_parents,
+        ncomp_per_branch=tables.ncomp_per_branch,
+        branch_cell=tables.branch_cell,
+        channels=tables.channels,
+        groups=tables.groups,
+        xyzr=list(tables.xyzr),
+        frustum=tables.frustum,
+        synapses=synapses,
+        edges=edge_columns,
+    )
 
 
 from dendrax.io.graph_tools import connect_graphs, vis_compartment_graph  # noqa: E402

@@ -38,7 +38,7 @@ _MODULE_FORMAT = "dendrax-module"
 _PARAMS_FORMAT = "dendrax-params"
 _VERSION = 1
 #: Caches and the self-reference, rebuilt on load.
-_NOT_SAVED = ("base", "_sim_cache", "_jit_cache")
+_NOT_SAVED = ("base", "_sim_cache", "_compile_cache", "_jit_cache")
 
 
 def _write(path: str | os.PathLike, doc: dict, arrays: dict) -> None:
@@ -65,6 +65,7 @@ def save_module(module: Any, path: str | os.PathLike) -> None:
     """
     from dendrax import __version__
     from dendrax.modules.base import Module, View
+    from dendrax.modules.construct import saved_state
 
     if isinstance(module, View):
         raise TypeError("save_module saves whole modules, not views: pass `view.base`")
@@ -73,7 +74,7 @@ def save_module(module: Any, path: str | os.PathLike) -> None:
     enc = Encoder(is_registered)
     attributes = {
         name: enc.encode(value, f"module.{name}")
-        for name, value in module.__dict__.items()
+        for name, value in saved_state(module).items()
         if name not in _NOT_SAVED
     }
     cls = type(module)
@@ -240,6 +241,7 @@ def load_module(
             is neither dendrax's (or JAX's) nor in ``classes`` / ``functions``.
     """
     from dendrax.modules.base import Module, View
+    from dendrax.modules.construct import restored_module
 
     classes = _check_classes(classes)
     functions = _check_functions(functions)
@@ -267,11 +269,7 @@ def load_module(
         check_module_state(state)
     except ModelFileError as err:
         raise ModelFileError(f"{os.fspath(path)!r}: {err}") from None
-    module = cls.__new__(cls)
-    module.__dict__.update(state)
-    module.base = module
-    module._sim_cache = None
-    return module
+    return restored_module(cls, state)
 
 
 def _check_params(params: Any, where: str = "params") -> None:

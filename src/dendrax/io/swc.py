@@ -83,9 +83,9 @@ def cell_from_points(
         ignore_swc_tracing_interruptions=ignore_swc_tracing_interruptions,
         relevant_type_ids=relevant_type_ids,
     )
-    from ..modules.cell import Cell  # lazy: the builder imports io, not the reverse
+    from ..modules.cell import cell_from_morphology  # lazy: the builder imports io
 
-    return Cell._from_morphology(morph, assign_groups=assign_groups)
+    return cell_from_morphology(morph, assign_groups=assign_groups)
 
 
 def read_swc(

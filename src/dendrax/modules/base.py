@@ -12,6 +12,8 @@ import copy as _copy
 import numpy as np
 
 from dendrax.errors import ModelError
+from dendrax.modules.construct import CACHES, init_tables, merged_parts
+from dendrax.modules.facade import FacadeMixin
 from dendrax.modules.inputs import InputsMixin
 from dendrax.modules.jax_tables import JaxTablesMixin
 from dendrax.modules.morphology_mixin import MorphologyMixin
@@ -23,9 +25,9 @@ from dendrax.modules.selection import (
     resolve_index,
     unknown_name_error,
 )
+from dendrax.modules.synapse_table import copy_node_property_to_edges
 from dendrax.modules.trainables import TrainablesMixin
 from dendrax.morphology.layout import compartment_centers
-from dendrax.synapses.edges import copy_node_property_to_edges
 from dendrax.tables import INDEX_COLUMNS
 
 __all__ = ["Module", "View"]
@@ -35,6 +37,7 @@ _NEXT_LEVEL = {"network": "cell", "cell": "branch", "branch": "comp", "comp": No
 
 
 class Module(
+    FacadeMixin,
     ParametersMixin,
     InputsMixin,
     TrainablesMixin,
@@ -47,49 +50,13 @@ class Module(
     _level = "network"
 
     # ------------------------------------------------------------------ construction
-    def _init_base(self, nodes, branch_parents, ncomp_per_branch, branch_cell, parts=()):
-        """Initialize the tables of a base module (used by the subclasses' constructors)."""
-        self.base = self
-        self._nodes = nodes
-        self._branch_parents = np.asarray(branch_parents, dtype=np.int64)
-        self._ncomp_per_branch = np.asarray(ncomp_per_branch, dtype=np.int64)
-        self._branch_cell = np.asarray(branch_cell, dtype=np.int64)
-        self._channels = []
-        self._groups = []
-        self._synapses = []
-        self._edges = {}
-        self._xyzr = []
-        self._frustum = np.zeros(self._ncomp_per_branch.sum(), dtype=bool)
-        self._recordings = []
-        self._stimuli = []
-        self._clamps = []
-        self._trainables = []
-        self._version = 0
-        self._sim_cache = None
-        self._scope = "local"
-        self._edge_inds = np.zeros(0, dtype=np.int64)
-        for part in parts:
-            # Diffusion couples compartments of a whole module; a part's diffusion would be
-            # silently lost (or leak into its new neighbours), so it must be set afterwards.
-            diffused = part.base.__dict__.get("_diffused_states", [])
-            if diffused:
-                raise ModelError(
-                    f"A {type(part.base).__name__} that is assembled into a "
-                    f"{type(self).__name__} diffuses {diffused}. Build the "
-                    f"{type(self).__name__} from modules without diffusion and call "
-                    f"`.diffuse(...)` on the {type(self).__name__} instead."
-                )
-            for channel in part.base._channels:
-                if channel.name not in self._channel_names():
-                    self._channels.append(channel)
-            for group in part.base._groups:
-                if group not in self._groups:
-                    self._groups.append(group)
-            self._xyzr.extend(part.base._xyzr)
-
-    def _structure_changed(self):
-        self.base._version += 1
-        self.base._sim_cache = None
+    def _init_base(self, nodes, branch_parents, ncomp_per_branch, branch_cell, parts=(), **tables):
+        """Initialize the tables of a base module assembled from `parts` (the subclasses'
+        constructors; `dendrax.modules.construct.init_tables` is the one path). `tables`
+        overrides the merged `xyzr` and other tables (see `init_tables`)."""
+        channels, groups, xyzr = merged_parts(parts, type(self).__name__)
+        merged = {"channels": channels, "groups": groups, "xyzr": xyzr, **tables}
+        init_tables(self, nodes, branch_parents, ncomp_per_branch, branch_cell, **merged)
 
     def _channel_names(self):
         return [c.name for c in self.base._channels]
@@ -128,7 +95,8 @@ class Module(
             # Jaxley's tables always hold compartment centers x, y, z (µm); dendrax computes
             # them on demand unless `compute_compartment_centers` stored them.
             self._ensure_xyz()
-            centers = compartment_centers(self.base)[inds]
+            base = self.base
+            centers = compartment_centers(base._xyzr, base._ncomp_per_branch)[inds]
             for d, k in enumerate("xyz"):
                 cols.setdefault(k, centers[:, d])
         cols["controlled_by_param"] = self._sharing
@@ -159,13 +127,13 @@ class Module(
             if not np.issubdtype(values.dtype, np.integer):
                 raise TypeError(f"controlled_by_param must be integers; got {values.dtype}.")
             base._controlled_by_param = values.astype(np.int64)
+            self._touch()
             return
         if key in INDEX_COLUMNS:
             raise ModelError(f"{key!r} is an index column and cannot be changed.")
         old = base._nodes.get(key)
         base._nodes[key] = values.astype(old.dtype) if old is not None else values.copy()
-        if old is None:
-            self._structure_changed()
+        self._touch(layout=old is None)
 
     def _delete_node_columns(self, keys) -> None:
         """Remove user columns or groups from a base module (`del module.nodes[key]`)."""
@@ -187,7 +155,7 @@ class Module(
             del base._nodes[key]
             if key in base._groups:
                 base._groups.remove(key)
-        self._structure_changed()
+        self._touch(layout=True)
 
     def _edge_view_inds(self) -> np.ndarray:
         n_edges = len(next(iter(self.base._edges.values()))) if self.base._edges else 0
@@ -589,6 +557,7 @@ class Module(
             base._groups.append(group_name)
             base._nodes[group_name] = np.zeros(base._inds.size, dtype=bool)
         base._nodes[group_name][self._inds] = True
+        self._touch(layout=True)
 
     # ------------------------------------------------------------------ copies, pickling
     def copy(self, reset_index: bool = False, as_module: bool = False):
@@ -608,9 +577,9 @@ class Module(
         no code).
         """
         state = dict(self.__dict__)
-        if "_sim_cache" in state:
-            state["_sim_cache"] = None
-        state.pop("_jit_cache", None)
+        for cache in CACHES:
+            if cache in state:
+                state[cache] = None
         return state
 
     def __setstate__(self, state):

@@ -6,7 +6,7 @@ import numpy as np
 
 from dendrax.modules.base import Module
 from dendrax.modules.compartment import Compartment
-from dendrax.tables import concat_nodes, index_columns
+from dendrax.tables import concat_nodes
 
 __all__ = ["Branch"]
 
@@ -42,7 +42,4 @@ class Branch(Module):
             if ncomp is not None and ncomp != len(parts):
                 raise ValueError(f"ncomp={ncomp} does not match {len(parts)} compartments given.")
         nodes = concat_nodes([p.base._nodes for p in parts])
-        nodes.update(index_columns([len(parts)], [0]))
         self._init_base(nodes, [-1], [len(parts)], [0], parts=parts)
-        for name, col in nodes.items():
-            nodes[name] = np.array(col, copy=True)

@@ -6,11 +6,11 @@ import numpy as np
 
 from dendrax.modules.base import Module
 from dendrax.modules.branch import Branch
-from dendrax.modules.compartment import Compartment
+from dendrax.modules.construct import new_module
 from dendrax.morphology.layout import path_centers
-from dendrax.tables import concat_nodes, index_columns
+from dendrax.tables import concat_nodes, single_compartment_nodes
 
-__all__ = ["Cell"]
+__all__ = ["Cell", "cell_from_morphology", "validate_parents"]
 
 
 def validate_parents(parents, n_branches: int) -> np.ndarray:
@@ -61,48 +61,59 @@ class Cell(Module):
         parents = validate_parents(parents, len(parts))
         ncomp = np.array([p.base._ncomp_per_branch.sum() for p in parts])
         nodes = concat_nodes([p.base._nodes for p in parts])
-        nodes.update(index_columns(ncomp, np.zeros(len(parts), np.int64)))
-        nodes = {k: np.array(v, copy=True) for k, v in nodes.items()}
-        self._init_base(nodes, parents, ncomp, np.zeros(len(parts), np.int64), parts=parts)
-        self._xyzr = (
-            self._default_xyzr(parts) if xyzr is None else [np.asarray(x, float) for x in xyzr]
-        )
-
-    @staticmethod
-    def _default_xyzr(parts):
-        return [np.array([[np.nan, np.nan, np.nan, np.nan]]) for _ in parts]
+        xyzr = _untraced(len(parts)) if xyzr is None else [np.asarray(x, float) for x in xyzr]
+        branch_cell = np.zeros(len(parts), np.int64)
+        self._init_base(nodes, parents, ncomp, branch_cell, parts=parts, xyzr=xyzr)
 
     @classmethod
     def _from_morphology(cls, morph, assign_groups: bool = True) -> Cell:
-        """Build a cell from a traced `Morphology` (per-compartment frustum geometry)."""
-        parents = validate_parents(morph.parents, len(morph.ncomp_per_branch))
-        cell = cls.__new__(cls)
-        n = int(np.sum(morph.ncomp_per_branch))
-        nodes = concat_nodes([Compartment().base._nodes] * n) if n else {}
-        nodes = {k: np.array(v, copy=True) for k, v in nodes.items()}
-        nodes.update(index_columns(morph.ncomp_per_branch, np.zeros(len(parents), np.int64)))
-        for name in (
-            "length",
-            "radius",
-            "area",
-            "volume",
-            "resistive_load_in",
-            "resistive_load_out",
-        ):
-            nodes[name] = np.asarray(getattr(morph, name), dtype=float).copy()
-        # Jaxley's reader stores compartment positions at path fraction (k + 1/2)/n; as
-        # ordinary columns they are averaged by `set_ncomp` like every other column.
-        centers = path_centers(morph.xyzr, morph.ncomp_per_branch)
-        for d, key in enumerate("xyz"):
-            nodes[key] = centers[:, d]
-        cell._init_base(nodes, parents, morph.ncomp_per_branch, np.zeros(len(parents), np.int64))
-        cell._frustum[:] = True
-        cell._xyzr = [np.asarray(x, float) for x in morph.xyzr]
-        if assign_groups:
-            names = {1: "soma", 2: "axon", 3: "basal", 4: "apical"}
-            type_id = np.asarray(morph.type_id)
-            for t in np.unique(type_id):
-                group = names.get(int(t), f"custom{int(t)}")
-                cell._groups.append(group)
-                cell._nodes[group] = type_id == t
-        return cell
+        """A cell of this class from a traced `Morphology` (see `cell_from_morphology`)."""
+        return cell_from_morphology(morph, assign_groups, cls)
+
+
+def _untraced(n_branches: int) -> list:
+    """Traced points of branches built from scratch: one NaN point each (no coordinates)."""
+    return [np.array([[np.nan, np.nan, np.nan, np.nan]]) for _ in range(n_branches)]
+
+
+def cell_from_morphology(morph, assign_groups: bool = True, cls=Cell) -> Cell:
+    """A Cell from a traced `Morphology` (per-compartment frustum geometry).
+
+    With `assign_groups`, SWC types become groups: 1 soma, 2 axon, 3 basal, 4 apical,
+    other ids `custom<id>`.
+    """
+    parents = validate_parents(morph.parents, len(morph.ncomp_per_branch))
+    n = int(np.sum(morph.ncomp_per_branch))
+    nodes = concat_nodes([single_compartment_nodes()] * n) if n else {}
+    for name in (
+        "length",
+        "radius",
+        "area",
+        "volume",
+        "resistive_load_in",
+        "resistive_load_out",
+    ):
+        nodes[name] = np.asarray(getattr(morph, name), dtype=float)
+    # Jaxley's reader stores compartment positions at path fraction (k + 1/2)/n; as
+    # ordinary columns they are averaged by `set_ncomp` like every other column.
+    centers = path_centers(morph.xyzr, morph.ncomp_per_branch)
+    for d, key in enumerate("xyz"):
+        nodes[key] = centers[:, d]
+    groups = []
+    if assign_groups:
+        names = {1: "soma", 2: "axon", 3: "basal", 4: "apical"}
+        type_id = np.asarray(morph.type_id)
+        for t in np.unique(type_id):
+            group = names.get(int(t), f"custom{int(t)}")
+            groups.append(group)
+            nodes[group] = type_id == t
+    return new_module(
+        cls,
+        nodes=nodes,
+        branch_parents=parents,
+        ncomp_per_branch=morph.ncomp_per_branch,
+        branch_cell=np.zeros(len(parents), np.int64),
+        groups=groups,
+        xyzr=list(morph.xyzr),
+        frustum=np.ones(n, dtype=bool),
+    )

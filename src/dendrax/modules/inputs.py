@@ -89,6 +89,7 @@ class InputsMixin:
         rows = rows[np.sort(first)]
         new_rows = rows[~np.isin(rows, recorded)]
         self.base._recordings.extend((state, kind, int(row)) for row in new_rows)
+        self._touch()
         added = new_rows.size
         if verbose:
             print(f"Added {added} recordings. See `.recordings` for details.")
@@ -124,6 +125,7 @@ class InputsMixin:
     def delete_recordings(self) -> None:
         """Delete all recordings (on a view: only those of rows in view)."""
         base = self.base
+        self._touch()
         if self is base:
             base._recordings = []
             return
@@ -142,6 +144,7 @@ class InputsMixin:
         rows = self._inds
         series = np.array(_time_series("stimulus current", current, rows.size))
         self.base._stimuli.append((rows.copy(), series))
+        self._touch()
         if verbose:
             print(f"Added {rows.size} external_states. See `.externals` for details.")
 
@@ -156,6 +159,7 @@ class InputsMixin:
     def delete_stimuli(self) -> None:
         """Delete all stimuli (on a view: the stimuli of compartments in view)."""
         base = self.base
+        self._touch()
         if self is base:
             base._stimuli = []
             return
@@ -215,6 +219,7 @@ class InputsMixin:
         series = np.array(_time_series(f"clamp of {state_name!r}", state_array, rows.size))
         self._check_clamp(state_name, kind, rows, series)
         self.base._clamps.append((state_name, kind, rows.copy(), series))
+        self._touch()
         if verbose:
             print(f"Added {rows.size} clamps of {state_name!r}.")
 
@@ -248,3 +253,4 @@ class InputsMixin:
             if keep.any():
                 kept.append((state, kind, rows[keep], series[keep]))
         base._clamps = kept
+        self._touch()

@@ -12,7 +12,8 @@ import numpy as np
 from dendrax import vis as plots
 from dendrax.errors import ModelError
 from dendrax.morphology.editing import set_branch_ncomp
-from dendrax.morphology.layout import compartment_centers, compute_xyz
+from dendrax.morphology.layout import compartment_centers, layout_xyzr
+from dendrax.tables import index_columns
 
 __all__ = ["MorphologyMixin"]
 
@@ -41,7 +42,15 @@ class MorphologyMixin:
                 "set_ncomp on a whole multi-branch Cell is not allowed; "
                 "use cell.branch(i).set_ncomp(n)."
             )
-        set_branch_ncomp(self, ncomp, min_radius=min_radius)
+        base = self.base
+        branches = base._nodes["global_branch_index"][self._inds]
+        new = set_branch_ncomp(base.tables, branches, ncomp, min_radius=min_radius)
+        nodes = new["nodes"]
+        nodes.update(index_columns(new["ncomp_per_branch"], base._branch_cell))
+        base._nodes = nodes
+        base._ncomp_per_branch = np.asarray(new["ncomp_per_branch"], np.int64)
+        base._frustum = np.asarray(new["frustum"], bool)
+        self._touch(layout=True)
 
     def initialize(self) -> None:
         """No-op kept for Jaxley compatibility (tables are rebuilt eagerly)."""
@@ -110,19 +119,25 @@ class MorphologyMixin:
         if len(base._xyzr) < len(base._ncomp_per_branch) or not all(
             np.all(np.isfinite(x)) for x in base._xyzr
         ):
-            compute_xyz(base)
+            # A lazy fill-in of coordinates that nothing simulated depends on: no version bump.
+            base._xyzr = layout_xyzr(base.tables)
 
     def compute_xyz(self) -> None:
         """Lay out branches without traced coordinates (from-scratch cells) in the xy-plane:
         straight lines of the branch length, children fanned out over ±45°."""
-        compute_xyz(self.base)
+        base = self.base
+        base._xyzr = layout_xyzr(base.tables)
+        self._touch()
 
     def compute_compartment_centers(self) -> None:
         """Write the compartment centers (µm) into node columns ``x``, ``y``, ``z``."""
         self._ensure_xyz()
-        centers = compartment_centers(self.base)
+        base = self.base
+        centers = compartment_centers(base._xyzr, base._ncomp_per_branch)
+        new_columns = not all(k in base._nodes for k in "xyz")
         for d, key in enumerate("xyz"):
-            self.base._nodes[key] = centers[:, d].copy()
+            base._nodes[key] = centers[:, d].copy()
+        self._touch(layout=new_columns)
 
     def _per_cell(self, value, n_cells: int, name: str) -> np.ndarray:
         arr = np.asarray(value, dtype=float)
@@ -141,6 +156,7 @@ class MorphologyMixin:
                 pts = np.array(base._xyzr[b], float)
                 pts[:, :3] += s
                 base._xyzr[b] = pts
+        self._touch()
         if update_nodes:
             self.compute_compartment_centers()
 
@@ -189,6 +205,7 @@ class MorphologyMixin:
             pts = np.array(base._xyzr[b], float)
             pts[:, [i, j]] = pts[:, [i, j]] @ clockwise.T
             base._xyzr[b] = pts
+        self._touch()
         if update_nodes:
             self.compute_compartment_centers()
 
@@ -243,7 +260,7 @@ class MorphologyMixin:
             inds = self._inds
             nodes = base._nodes
             return plots.plot_compartments(
-                compartment_centers(base)[inds],
+                compartment_centers(base._xyzr, base._ncomp_per_branch)[inds],
                 direction[nodes["global_branch_index"][inds]],
                 nodes["length"][inds],
                 nodes["radius"][inds],

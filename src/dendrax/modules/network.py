@@ -10,7 +10,7 @@ from dendrax.modules.branch import Branch
 from dendrax.modules.cell import Cell
 from dendrax.modules.compartment import Compartment
 from dendrax.morphology.layout import compartment_centers
-from dendrax.tables import concat_nodes, index_columns
+from dendrax.tables import concat_nodes
 
 __all__ = ["Network"]
 
@@ -62,11 +62,8 @@ class Network(Module):
         ncomp = np.concatenate([c.base._ncomp_per_branch for c in cells])
         branch_cell = np.repeat(np.arange(len(cells)), n_branch)
         nodes = concat_nodes([c.base._nodes for c in cells])
-        nodes = {k: np.array(v, copy=True) for k, v in nodes.items()}
-        nodes.update(index_columns(ncomp, branch_cell))
-        self._init_base(nodes, parents, ncomp, branch_cell, parts=cells)
-        self._frustum = np.concatenate([c.base._frustum for c in cells])
-        self._xyzr = [x for c in cells for x in c.base._xyzr]
+        frustum = np.concatenate([c.base._frustum for c in cells])
+        self._init_base(nodes, parents, ncomp, branch_cell, parts=cells, frustum=frustum)
 
     def vis(
         self,
@@ -98,7 +95,7 @@ class Network(Module):
         if detail not in ("full", "point"):
             raise ValueError(f"detail must be 'full' or 'point'; got {detail!r}.")
         self._ensure_xyz()
-        centers = compartment_centers(self)
+        centers = compartment_centers(self._xyzr, self._ncomp_per_branch)
         cell_kwargs = {**(cell_plot_kwargs or {}), **kwargs}
         edges = self._edges
         pre = np.asarray(edges.get("pre_index", np.zeros(0)), dtype=np.int64)

@@ -69,7 +69,7 @@ class NumericsMixin:
         key = f"axial_diffusion_{state}"
         if key not in base._nodes:
             base._nodes[key] = np.ones(base._nodes[state].shape[0])
-        base._structure_changed()
+        base._touch(layout=True)
 
     def delete_diffusion(self, state: str) -> None:
         """Stop the diffusion of `state` and drop its `axial_diffusion_<state>` parameter."""
@@ -81,7 +81,7 @@ class NumericsMixin:
         diffused.remove(state)
         base._nodes.pop(f"axial_diffusion_{state}", None)
         base._trainables = [t for t in base._trainables if t["key"] != f"axial_diffusion_{state}"]
-        base._structure_changed()
+        base._touch(layout=True)
 
     # ------------------------------------------------------------------ init_params
     def init_params(self, delta_t: float = 0.025) -> None:
@@ -122,6 +122,7 @@ class NumericsMixin:
                         f"{sorted(channel.channel_params)}."
                     )
                 nodes[k][rows] = np.broadcast_to(np.asarray(value, dtype=float), rows.shape)
+        self._touch()
 
     # ------------------------------------------------------------------ exp_euler
     def build_exp_euler_transition_matrix(self, delta_t: float, axial_conductances=None):
@@ -150,6 +151,7 @@ class NumericsMixin:
         import jax.numpy as jnp
 
         base = self.base
+        self._touch()
         if exp_euler_transition is None:
             base.__dict__.pop("_exp_euler_transition", None)
             return

@@ -68,6 +68,7 @@ class ParametersMixin:
                 raise ValueError(f"Synaptic delays must be >= 0 ms; got {bad}.")
             present = ~np.isnan(base._edges[key][rows])
             base._edges[key][rows[present]] = vals[present]
+            self._touch()
             return
         if key in GEOMETRY_COLUMNS:
             self._set_geometry(key, val)
@@ -96,6 +97,7 @@ class ParametersMixin:
             for name, col in geometry.items():
                 base._nodes[name][rows] = col
             base._frustum[rows] = False
+        self._touch()
 
     def _set_geometry(self, key: str, val) -> None:
         """Set `area` (µm²), `volume` (µm³) or `resistive_load_in/out` (1/µm) directly.
@@ -111,6 +113,7 @@ class ParametersMixin:
             raise ValueError(f"{key!r} must be > 0; got {vals[vals <= 0][:5].tolist()}.")
         base._nodes[key][rows] = vals
         base._frustum[rows] = True
+        self._touch()
 
     def data_set(self, key: str, val, param_state=None):
         """Jittable `set`: returns `param_state` extended by this assignment.
@@ -176,7 +179,7 @@ class ParametersMixin:
             col = base._nodes[key]
             fill = newly[np.isnan(col[newly])]
             col[fill] = default
-        self._structure_changed()
+        self._touch(layout=True)
 
     def delete(self, channel: Channel) -> None:
         """Remove `channel` (a channel or pump) from every compartment in view.
@@ -237,7 +240,7 @@ class ParametersMixin:
             del base._channels[names.index(name)]
             for key in [name, *dropped]:
                 base._nodes.pop(key, None)
-        self._structure_changed()
+        self._touch(layout=True)
 
     def delete_channel(self, channel: Channel) -> None:
         """Alias of `delete(channel)` (Jaxley 0.13's name)."""
@@ -289,3 +292,4 @@ class ParametersMixin:
                         f"{type(channel).__name__}.init_state returned unknown state {k!r}."
                     )
                 base._nodes[k][rows] = np.asarray(value, dtype=float)
+        self._touch()

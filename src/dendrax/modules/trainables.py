@@ -77,6 +77,7 @@ class TrainablesMixin:
                 "value": {key: jnp.asarray(values)},
             }
         )
+        self._touch()
         if verbose:
             print(
                 f"Number of newly added trainable parameters: {n_params}. Total number of "
@@ -88,7 +89,7 @@ class TrainablesMixin:
         base = self.base
         in_view = {"node": np.zeros(base._inds.size, dtype=bool)}
         in_view["node"][self._inds] = True
-        in_view["edge"] = np.zeros(n_edges(base), dtype=bool)
+        in_view["edge"] = np.zeros(n_edges(base._edges), dtype=bool)
         in_view["edge"][self._edge_view_inds()] = True
         return in_view
 
@@ -152,6 +153,7 @@ class TrainablesMixin:
         Values left without rows are removed, trainables left without values too.
         """
         base = self.base
+        self._touch()
         if self is base:
             base._trainables = []
             return
@@ -200,4 +202,4 @@ class TrainablesMixin:
                     base._nodes[name][rows] = col
                 base._frustum[rows] = False
         base._trainables = []
-        base._sim_cache = None
+        self._touch()

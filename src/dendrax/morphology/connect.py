@@ -24,14 +24,15 @@ from dendrax.tables import concat_nodes
 __all__ = ["morph_connect"]
 
 
-def _attachment_point(view, base, name: str, one_comp_end: str):
+def _attachment_point(view, tables, name: str, one_comp_end: str):
     """The point (prox/dist end of one branch) a ``branch(i).loc(0.0 | 1.0)`` view names."""
-    if np.unique(view._inds).size != 1:
+    rows = view.node_indices
+    if np.unique(rows).size != 1:
         raise ValueError(f"morph_connect needs {name} of one compartment: branch(i).loc(x).")
-    branch = int(view._col("global_branch_index")[0])
-    comp = int(view._col("local_comp_index")[0])
-    last = int(base._ncomp_per_branch[branch]) - 1
-    at = getattr(view, "_loc_at", None)
+    branch = int(tables.nodes["global_branch_index"][rows[0]])
+    comp = int(tables.nodes["local_comp_index"][rows[0]])
+    last = int(tables.ncomp_per_branch[branch]) - 1
+    at = view.loc_at
     if at is None:  # a comp() view: its position says which end, if any
         at = {0: 0.0, last: 1.0}.get(comp) if last else (1.0 if one_comp_end == "dist" else 0.0)
     if at == 1.0 and comp == last:
@@ -116,14 +117,15 @@ def morph_connect(view1, view2):
     from .editing import _cell_parts, _check_no_inputs, _new_cell
 
     a, b = view1.base, view2.base
-    for m in (a, b):
-        if m._level != "cell":
+    ta, tb = a.tables, b.tables
+    for m, t in ((a, ta), (b, tb)):
+        if t.level != "cell":
             raise ValueError(f"morph_connect joins Cells, got a {type(m).__name__}.")
-        _check_no_inputs(m, "morph_connect")
-    branch1, end1 = _attachment_point(view1, a, "view1", one_comp_end="dist")
-    branch2, end2 = _attachment_point(view2, b, "view2", one_comp_end="prox")
-    n1, p1, c1, x1, f1 = _cell_parts(a)
-    n2, p2, c2, x2, f2 = _cell_parts(b)
+        _check_no_inputs(t, "morph_connect")
+    branch1, end1 = _attachment_point(view1, ta, "view1", one_comp_end="dist")
+    branch2, end2 = _attachment_point(view2, tb, "view2", one_comp_end="prox")
+    n1, p1, c1, x1, f1 = _cell_parts(ta)
+    n2, p2, c2, x2, f2 = _cell_parts(tb)
     prox1, dist1 = _branch_points(p1)
     prox2, dist2 = _branch_points(p2)
     offset = len(c1) + 1  # the second cell's points follow the first's
@@ -135,8 +137,9 @@ def morph_connect(view1, view2):
     ncomp = np.concatenate([c1, c2])
     order, flipped, parents = _layout(prox, dist, ncomp)
 
-    groups = list(a._groups) + [g for g in b._groups if g not in a._groups]
-    channels = list(a._channels) + [c for c in b._channels if c.name not in a._channel_names()]
+    groups = list(ta.groups) + [g for g in tb.groups if g not in ta.groups]
+    names_a = [c.name for c in ta.channels]
+    channels = list(ta.channels) + [c for c in tb.channels if c.name not in names_a]
     nodes = concat_nodes([n1, n2])
     for g in groups + [c.name for c in channels]:  # absent bool columns are False
         nodes[g] = nodes[g].astype(bool)

@@ -8,12 +8,10 @@ compartments. Units: µm, µm², µm³, Ω·cm, µF/cm², Hz.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
 from dendrax.errors import ModelError
-from dendrax.tables import INDEX_COLUMNS, cylinder_geometry, index_columns
+from dendrax.tables import INDEX_COLUMNS, cylinder_geometry
 
 from .connect import morph_connect
 from .geometry import polyline_compartments
@@ -48,69 +46,64 @@ def d_lambda_ncomp(length, radius, axial_resistivity, capacitance, frequency=100
     return int(n) if n.ndim == 0 else n
 
 
-def _check_no_inputs(base, what: str) -> None:
-    for attr, name in (
-        ("_recordings", "recordings"),
-        ("_stimuli", "stimuli"),
-        ("_clamps", "clamps"),
-        ("_trainables", "trainable parameters"),
+def _check_no_inputs(tables, what: str) -> None:
+    """Refuse editing a module (its `tables`) that has inputs, trainables or synapses."""
+    for items, name in (
+        (tables.recordings, "recordings"),
+        (tables.stimuli, "stimuli"),
+        (tables.clamps, "clamps"),
+        (tables.trainables, "trainable parameters"),
     ):
-        if getattr(base, attr):
+        if items:
             raise ModelError(
                 f"{what} is not allowed on a module with {name}; delete them first "
                 "(delete_recordings / delete_stimuli / delete_trainables) and add them after."
             )
-    if base._edges and len(next(iter(base._edges.values()))):
+    if tables.edges and len(next(iter(tables.edges.values()))):
         raise ModelError(f"{what} is not allowed on a module with synapses.")
-
-
-def _rebuild(base, nodes, parents, ncomp, branch_cell, xyzr, frustum) -> None:
-    """Replace the tables of ``base`` in place (index columns are recomputed)."""
-    nodes.update(index_columns(ncomp, branch_cell))
-    base._nodes = nodes
-    base._branch_parents = np.asarray(parents, np.int64)
-    base._ncomp_per_branch = np.asarray(ncomp, np.int64)
-    base._branch_cell = np.asarray(branch_cell, np.int64)
-    base._xyzr = list(xyzr)
-    base._frustum = np.asarray(frustum, bool)
-    base._structure_changed()
 
 
 def _traced(xyzr: np.ndarray) -> bool:
     return xyzr is not None and len(xyzr) > 0 and bool(np.all(np.isfinite(xyzr)))
 
 
-def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
-    """Change the number of compartments of the single branch in ``view`` (in place).
+def set_branch_ncomp(tables, branches, ncomp: int, min_radius: float | None = None) -> dict:
+    """The tables of a module after changing the compartments of one branch to ``ncomp``.
 
-    New compartments take the average of the old rows; length is the branch length split
-    equally. For SWC branches (traced ``xyzr``), radius, area, volume and resistive loads
-    are recomputed from the traced points split at equal path length (radius clamped at
-    ``min_radius`` µm); otherwise they are cylinders of the mean radius.
+    ``tables``: the module's tables (``module.tables``); ``branches``: the global indices of
+    the branches in view (exactly one). New compartments take the average of the old rows;
+    length is the branch length split equally. For SWC branches (traced ``xyzr``), radius,
+    area, volume and resistive loads are recomputed from the traced points split at equal
+    path length (radius clamped at ``min_radius`` µm); otherwise they are cylinders of the
+    mean radius.
+
+    Returns:
+        ``{"nodes", "ncomp_per_branch", "frustum"}``: the new node table (index columns to
+        be recomputed), (n_branches,) compartments per branch and (n_comp,) frustum flags.
 
     Raises:
         ModelError: (a ValueError and AssertionError) on networks, views of several
             branches, modules with recordings, stimuli, clamps, trainables or synapses, or
             inhomogeneous branches (geometry, channels, channel parameters, groups).
     """
-    base = view.base
     if isinstance(ncomp, bool) or int(ncomp) != ncomp or ncomp < 1:
         raise ValueError(f"ncomp must be a positive integer; got {ncomp!r}.")
     ncomp = int(ncomp)
-    if base._level == "network":
+    if tables.level == "network":
         raise ModelError("set_ncomp is not allowed on networks; call it on the cells first.")
-    branches = np.unique(view._col("global_branch_index"))
+    branches = np.unique(branches)
     if branches.size != 1:
         raise ModelError(
             f"set_ncomp changes one branch at a time ({branches.size} in view); use "
             "cell.branch(i).set_ncomp(n)."
         )
-    _check_no_inputs(base, "set_ncomp")
+    _check_no_inputs(tables, "set_ncomp")
     b = int(branches[0])
-    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
+    off = np.concatenate([[0], np.cumsum(tables.ncomp_per_branch)])
     rows = np.arange(off[b], off[b + 1])
-    old = base._nodes
-    traced = bool(base._frustum[rows].any()) and b < len(base._xyzr) and _traced(base._xyzr[b])
+    old = tables.nodes
+    xyzr = tables.xyzr
+    traced = bool(tables.frustum[rows].any()) and b < len(xyzr) and _traced(xyzr[b])
     for key in _HOMOGENEOUS + (() if traced else ("radius",)):
         vals = old[key][rows]
         if not np.allclose(vals, vals[0], rtol=1e-10, atol=0.0):
@@ -123,7 +116,7 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
                 )
             )
     # Averaging a channel parameter would silently change the model (as Jaxley, refuse).
-    params = dict.fromkeys(k for c in base._channels for k in c.channel_params)
+    params = dict.fromkeys(k for c in tables.channels for k in c.channel_params)
     for key in params:
         vals = old[key][rows]
         same = np.isnan(vals).all() or np.allclose(vals, vals[0], rtol=1e-10, atol=0.0)
@@ -146,7 +139,7 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
     total = float(old["length"][rows].sum())
     new["length"] = np.full(ncomp, total / ncomp)
     if traced:
-        pts = np.asarray(base._xyzr[b], float)
+        pts = np.asarray(xyzr[b], float)
         geo = polyline_compartments(pts, np.array([0, len(pts)]), np.array([ncomp]))
         radius = geo["radius"]
         if min_radius is not None:
@@ -157,73 +150,43 @@ def set_branch_ncomp(view, ncomp: int, min_radius: float | None = None) -> None:
     else:
         new.update(cylinder_geometry(new["radius"], new["length"]))
     nodes = {k: np.concatenate([v[: off[b]], new[k], v[off[b + 1] :]]) for k, v in old.items()}
-    n_per = base._ncomp_per_branch.copy()
+    n_per = np.array(tables.ncomp_per_branch, copy=True)
     n_per[b] = ncomp
     frustum = np.concatenate(
-        [base._frustum[: off[b]], np.full(ncomp, traced), base._frustum[off[b + 1] :]]
+        [tables.frustum[: off[b]], np.full(ncomp, traced), tables.frustum[off[b + 1] :]]
     )
-    _rebuild(base, nodes, base._branch_parents, n_per, base._branch_cell, base._xyzr, frustum)
+    return {"nodes": nodes, "ncomp_per_branch": n_per, "frustum": frustum}
 
 
-def _cell_parts(cell):
-    """Node rows, parents, ncomp, xyzr, frustum of a base Cell (copies)."""
+def _cell_parts(tables):
+    """Node rows, parents, ncomp, xyzr, frustum of a Cell's `tables` (copies)."""
     return (
-        {k: v.copy() for k, v in cell._nodes.items()},
-        cell._branch_parents.copy(),
-        cell._ncomp_per_branch.copy(),
-        [np.asarray(x).copy() for x in cell._xyzr],
-        cell._frustum.copy(),
+        {k: np.array(v, copy=True) for k, v in tables.nodes.items()},
+        np.array(tables.branch_parents, copy=True),
+        np.array(tables.ncomp_per_branch, copy=True),
+        [np.array(x, copy=True) for x in tables.xyzr],
+        np.array(tables.frustum, copy=True),
     )
-
-
-#: Attributes `_new_cell` sets itself (tables, inputs, versions) or drops (caches and
-#: values whose shape follows the old compartments); every other attribute is deep-copied.
-_REBUILT = frozenset(
-    {
-        "base",
-        "_nodes",
-        "_branch_parents",
-        "_ncomp_per_branch",
-        "_branch_cell",
-        "_xyzr",
-        "_frustum",
-        "_channels",
-        "_groups",
-        "_synapses",
-        "_edges",
-        "_edge_inds",
-        "_recordings",
-        "_stimuli",
-        "_clamps",
-        "_trainables",
-        "_version",
-        "_sim_cache",
-        "_scope",
-        "_jit_cache",
-        "_controlled_by_param",
-        "_exp_euler_transition",
-    }
-)
 
 
 def _new_cell(template, nodes, parents, ncomp, xyzr, frustum, channels, groups):
-    """A new Cell of the class of ``template`` with the given tables.
+    """A new Cell of the class of base module ``template`` with the given tables.
 
-    It shares no mutable state with ``template``: the remaining attributes (e.g. the list of
-    diffusing states) are deep copies, so editing one cell never changes the other.
-    Mechanism objects are shared, as between a Cell and the Network built from it.
+    It shares no mutable state with ``template`` (``from_tables(like=...)`` deep-copies its
+    other attributes, e.g. the list of diffusing states), so editing one cell never changes
+    the other. Mechanism objects are shared, as between a Cell and the Network built from it.
     """
-    cell = object.__new__(type(template))
-    kept = {k: v for k, v in template.__dict__.items() if k not in _REBUILT}
-    cell.__dict__.update(copy.deepcopy(kept))
-    cell.base = cell
-    cell._channels, cell._groups = list(channels), list(groups)
-    cell._synapses, cell._edges = [], {}
-    cell._recordings, cell._stimuli, cell._clamps, cell._trainables = [], [], [], []
-    cell._version, cell._sim_cache, cell._scope = 0, None, "local"
-    cell._edge_inds = np.zeros(0, np.int64)
-    _rebuild(cell, nodes, parents, ncomp, np.zeros(len(ncomp), np.int64), xyzr, frustum)
-    return cell
+    return type(template).from_tables(
+        like=template,
+        nodes=nodes,
+        branch_parents=parents,
+        ncomp_per_branch=ncomp,
+        branch_cell=np.zeros(len(ncomp), np.int64),
+        xyzr=xyzr,
+        frustum=frustum,
+        channels=channels,
+        groups=groups,
+    )
 
 
 def morph_delete(view):
@@ -233,14 +196,15 @@ def morph_delete(view):
     ``cell.apical``). Allowed on Cells without recordings, stimuli or trainables.
     """
     base = view.base
-    if base._level != "cell":
+    tables = base.tables
+    if tables.level != "cell":
         raise ValueError(f"morph_delete works on Cells only, got a {type(base).__name__}.")
-    _check_no_inputs(base, "morph_delete")
-    drop = np.zeros(len(base._ncomp_per_branch), bool)
-    drop[np.unique(view._col("global_branch_index"))] = True
+    _check_no_inputs(tables, "morph_delete")
+    drop = np.zeros(len(tables.ncomp_per_branch), bool)
+    drop[np.unique(tables.nodes["global_branch_index"][view.node_indices])] = True
     if drop.all():
         raise ValueError("morph_delete would delete every branch of the cell.")
-    parents = base._branch_parents
+    parents = tables.branch_parents
     orphan = np.flatnonzero(~drop & (parents >= 0) & drop[np.maximum(parents, 0)])
     if orphan.size:
         raise ValueError(
@@ -250,7 +214,7 @@ def morph_delete(view):
     if drop[0]:
         raise ValueError("the root branch (0) cannot be deleted while branches remain.")
     keep = np.flatnonzero(~drop)
-    nodes, _, ncomp, xyzr, frustum = _cell_parts(base)
+    nodes, _, ncomp, xyzr, frustum = _cell_parts(tables)
     rows = np.flatnonzero(np.repeat(~drop, ncomp))
     new_index = np.full(len(drop), -1)
     new_index[keep] = np.arange(keep.size)
@@ -263,6 +227,6 @@ def morph_delete(view):
         ncomp[keep],
         [xyzr[i] for i in keep],
         frustum[rows],
-        base._channels,
-        base._groups,
+        tables.channels,
+        tables.groups,
     )

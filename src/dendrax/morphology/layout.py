@@ -1,7 +1,8 @@
 """Coordinates of compartments: layout of from-scratch cells, centers, distances (µm).
 
-Branch ``b`` of a base module has traced points ``base._xyzr[b]`` ((n, 4) x, y, z, r). Cells
-built from scratch have NaN points until :func:`compute_xyz` lays them out in the xy-plane.
+Branch ``b`` of a module has traced points ``module.tables.xyzr[b]`` ((n, 4) x, y, z, r).
+Cells built from scratch have NaN points until ``compute_xyz`` lays them out in the xy-plane
+(with :func:`layout_xyzr`).
 """
 
 from __future__ import annotations
@@ -11,28 +12,26 @@ import numpy as np
 __all__ = [
     "compartment_centers",
     "path_centers",
-    "compute_xyz",
+    "layout_xyzr",
     "distance_direct",
     "distance_pathwise",
 ]
 
 
-def _branch_lengths(base) -> np.ndarray:
-    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
-    return np.add.reduceat(base._nodes["length"], off[:-1])
-
-
-def compute_xyz(base, branch_indices=None) -> None:
-    """Lay out branches without traced points as straight lines in the xy-plane (in place).
+def layout_xyzr(tables, branch_indices=None) -> list:
+    """Traced points of a module (its ``tables``) with the branches that have none (all
+    of ``branch_indices``, default every branch) laid out as straight lines in the xy-plane.
 
     Roots start at the origin along +x; the children of a branch fan out over ±45° around
     its direction, equally spaced. The radius column is the mean compartment radius (µm).
+    Returns one (n_points, 4) array per branch.
     """
-    n_b = len(base._ncomp_per_branch)
-    lengths = _branch_lengths(base)
-    off = np.concatenate([[0], np.cumsum(base._ncomp_per_branch)])
-    radius = np.add.reduceat(base._nodes["radius"], off[:-1]) / base._ncomp_per_branch
-    parents = base._branch_parents
+    ncomp = np.asarray(tables.ncomp_per_branch)
+    n_b = len(ncomp)
+    off = np.concatenate([[0], np.cumsum(ncomp)])
+    lengths = np.add.reduceat(tables.nodes["length"], off[:-1])
+    radius = np.add.reduceat(tables.nodes["radius"], off[:-1]) / ncomp
+    parents = tables.branch_parents
     angle = np.zeros(n_b)
     end = np.zeros((n_b, 3))
     start = np.zeros((n_b, 3))
@@ -49,28 +48,29 @@ def compute_xyz(base, branch_indices=None) -> None:
             spread = np.linspace(-np.pi / 4, np.pi / 4, kids.size) if kids.size > 1 else [0.0]
             angle[kids] = angle[b] + np.asarray(spread)
             todo.extend(kids.tolist())
-    xyzr = list(base._xyzr) + [None] * (n_b - len(base._xyzr))
+    xyzr = list(tables.xyzr) + [None] * (n_b - len(tables.xyzr))
     which = range(n_b) if branch_indices is None else np.atleast_1d(branch_indices)
     for b in which:
         if xyzr[b] is None or not np.all(np.isfinite(xyzr[b])):
             xyzr[b] = np.array([[*start[b], radius[b]], [*end[b], radius[b]]])
-    base._xyzr = xyzr
+    return xyzr
 
 
-def compartment_centers(base) -> np.ndarray:
+def compartment_centers(xyzr, ncomp_per_branch) -> np.ndarray:
     """(n_comps, 3) centers of all compartments (µm), Jaxley's rule.
 
     Branch ``b`` with ``n`` compartments is cut at path fractions ``k/n`` (k = 0..n) of its
     traced polyline; the center of compartment k is the midpoint of its two end points
     (not the point at path fraction (k + 1/2)/n: on a bent polyline the two differ). A
     branch of one point or zero length puts all centers at its first point; branches
-    without traced points give NaN.
+    without traced points give NaN. ``xyzr``: one (n_points, 4) array per branch (µm);
+    ``ncomp_per_branch``: compartments per branch.
     """
-    ncomp = base._ncomp_per_branch
+    ncomp = np.asarray(ncomp_per_branch, np.int64)
     out = np.full((int(ncomp.sum()), 3), np.nan)
     off = np.concatenate([[0], np.cumsum(ncomp)])
     for b, n in enumerate(ncomp):
-        pts = base._xyzr[b] if b < len(base._xyzr) else None
+        pts = xyzr[b] if b < len(xyzr) else None
         if pts is None or not np.all(np.isfinite(pts)):
             continue
         xyz = np.asarray(pts, float)[:, :3]
@@ -109,18 +109,20 @@ def path_centers(xyzr, ncomp) -> np.ndarray:
 
 
 def _centers(view) -> np.ndarray:
-    nodes = view.base._nodes
+    tables = view.base.tables
+    nodes = tables.nodes
     if all(k in nodes for k in "xyz") and np.isfinite(nodes["x"]).all():
         return np.column_stack([nodes[k] for k in "xyz"])
-    centers = compartment_centers(view.base)
+    centers = compartment_centers(tables.xyzr, tables.ncomp_per_branch)
     if not np.isfinite(centers).all():
-        compute_xyz(view.base)
-        centers = compartment_centers(view.base)
+        view.base.compute_xyz()
+        tables = view.base.tables
+        centers = compartment_centers(tables.xyzr, tables.ncomp_per_branch)
     return centers
 
 
 def _single_start(start_view) -> int:
-    inds = np.unique(start_view._inds)
+    inds = np.unique(start_view.node_indices)
     if inds.size != 1:
         raise ValueError(f"the start view must hold one compartment, got {inds.size}.")
     return int(inds[0])
@@ -131,22 +133,22 @@ def distance_direct(start_view, endpoints) -> np.ndarray:
     the centers of the compartments of ``endpoints`` (a view); shape (n_endpoints,)."""
     start = _single_start(start_view)
     centers = _centers(start_view)
-    return np.linalg.norm(centers[endpoints._inds] - centers[start], axis=1)
+    return np.linalg.norm(centers[endpoints.node_indices] - centers[start], axis=1)
 
 
-def _compartment_graph(base):
+def _compartment_graph(tables):
     """Sparse symmetric graph of compartments; edge weight (l_a + l_b)/2 (µm)."""
     from scipy.sparse import coo_matrix
 
-    ncomp = base._ncomp_per_branch
+    ncomp = tables.ncomp_per_branch
     off = np.concatenate([[0], np.cumsum(ncomp)])
-    length = base._nodes["length"]
+    length = tables.nodes["length"]
     n = int(off[-1])
     branch = np.repeat(np.arange(len(ncomp)), ncomp)
     a = np.flatnonzero(branch[1:] == branch[:-1])
     rows, cols = [a], [a + 1]
     for b in range(len(ncomp)):  # each branchpoint: parent's last comp and children's first
-        kids = np.flatnonzero(base._branch_parents == b)
+        kids = np.flatnonzero(tables.branch_parents == b)
         if kids.size:
             members = np.concatenate([[off[b + 1] - 1], off[kids]])
             i, j = np.triu_indices(members.size, 1)
@@ -168,6 +170,5 @@ def distance_pathwise(start_view, endpoints) -> np.ndarray:
     from scipy.sparse.csgraph import dijkstra
 
     start = _single_start(start_view)
-    base = start_view.base
-    dist = dijkstra(_compartment_graph(base), indices=start)
-    return dist[endpoints._inds]
+    dist = dijkstra(_compartment_graph(start_view.base.tables), indices=start)
+    return dist[endpoints.node_indices]

@@ -15,7 +15,14 @@ from types import MappingProxyType
 
 import numpy as np
 
-__all__ = ["Trainable", "ModelTables", "StaticArray", "frozen_array", "frozen_columns"]
+__all__ = [
+    "Trainable",
+    "ModelTables",
+    "StaticArray",
+    "frozen_array",
+    "frozen_columns",
+    "readonly_array",
+]
 
 
 def frozen_array(values) -> np.ndarray:
@@ -25,9 +32,17 @@ def frozen_array(values) -> np.ndarray:
     return out
 
 
-def frozen_columns(table: Mapping) -> Mapping:
-    """A read-only mapping of read-only copies of a table's columns."""
-    return MappingProxyType({k: frozen_array(v) for k, v in table.items()})
+def readonly_array(values) -> np.ndarray:
+    """A read-only view of numpy array `values` (no copy)."""
+    out = np.asarray(values).view()
+    out.flags.writeable = False
+    return out
+
+
+def frozen_columns(table: Mapping, copy: bool = True) -> Mapping:
+    """A read-only mapping of read-only copies (`copy=False`: views) of a table's columns."""
+    freeze = frozen_array if copy else readonly_array
+    return MappingProxyType({k: freeze(v) for k, v in table.items()})
 
 
 class StaticArray:
@@ -105,6 +120,10 @@ class ModelTables:
         recordings: `(state, kind, row)` per `record` call row, in order ("node"/"edge").
         stimuli: `(rows (k,), currents (k, T) nA)` per `stimulate` call.
         clamps: `(state, kind, rows (k,), values (k, T))` per `clamp` call.
+        level: "comp", "branch", "cell" or "network" (the builder class of the module).
+        branch_cell: (n_branches,) cell index of every branch.
+        xyzr: traced points per branch, (n_points, 4) arrays of x, y, z, r (µm).
+        groups: group names (boolean node columns), in creation order.
     """
 
     version: int
@@ -123,3 +142,7 @@ class ModelTables:
     recordings: tuple = field(default_factory=tuple)
     stimuli: tuple = field(default_factory=tuple)
     clamps: tuple = field(default_factory=tuple)
+    level: str = "network"
+    branch_cell: np.ndarray | None = None
+    xyzr: tuple = field(default_factory=tuple)
+    groups: tuple = field(default_factory=tuple)

@@ -53,11 +53,16 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
         kind: "node" or "edge": only updates of that table are applied.
     """
     values = dict(values)
+    by_key = {}
     for t, entry in zip(trainables, params, strict=True):
         if t["kind"] != kind or t["key"] not in values:
             continue
         vals = jnp.reshape(jnp.asarray(entry[t["key"]]), (-1,))
-        values[t["key"]] = _set_rows(values[t["key"]], t["rows"], vals, t["param_of_row"])
+        by_key.setdefault(t["key"], []).append((t["rows"], vals, t["param_of_row"]))
+    for key, updates in by_key.items():
+        # One scatter per parameter, not per `make_trainable` call: the compiled code
+        # does not grow with the number of trainables of a parameter.
+        values[key] = _set_rows(values[key], *_merged_updates(updates))
     for item in param_state or []:
         key = item["key"]
         if key not in values:
@@ -73,6 +78,24 @@ def apply_parameter_updates(values: dict, trainables, params, param_state, kind:
         # it then reassociates differently from `set` (traces differing at ~1e-11 mV)
         values[key] = _set_rows(values[key], rows, row_values, value_of_row, _gather)
     return values
+
+
+def _merged_updates(updates):
+    """`(rows, vals, param_of_row)` of updates applied in order, as one update.
+
+    A row set by several updates keeps the value of the last (as sequential writes would).
+    """
+    if len(updates) == 1:
+        return updates[0]
+    sizes = np.array([int(vals.shape[0]) for _, vals, _ in updates])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    rows = np.concatenate([np.asarray(r, np.int64) for r, _, _ in updates])
+    which = np.concatenate(
+        [np.asarray(p, np.int64) + off for (_, _, p), off in zip(updates, offsets, strict=True)]
+    )
+    _, last_rev = np.unique(rows[::-1], return_index=True)
+    keep = np.sort(rows.size - 1 - last_rev)
+    return rows[keep], jnp.concatenate([vals for _, vals, _ in updates]), which[keep]
 
 
 def pstate_rows(item) -> tuple[np.ndarray, np.ndarray | None]:

@@ -63,15 +63,15 @@ def build_dynamic_state_utils(module) -> tuple[Callable, Callable, Callable, Cal
         ValueError: if the module has synapses with transmission delays (their history
             buffer is not part of the flat state).
     """
-    base = module.base
+    tables = module.base.tables
     structure = module_structure(module)
-    edges = base._edges
+    edges = tables.edges
     if structure.n_edges and np.any(np.asarray(edges.get("delay", [0.0]), dtype=float) > 0):
         raise ValueError(
             "build_dynamic_state_utils does not support synaptic delays: the delay buffer is "
             "history, not an ODE state. Set the delays to 0 to use it."
         )
-    node_rows = _defined_rows(base._nodes, structure.node_state_names, structure.n_comp)
+    node_rows = _defined_rows(tables.nodes, structure.node_state_names, structure.n_comp)
     node_rows["v"] = np.arange(structure.n_comp)
     edge_rows = _defined_rows(edges, structure.edge_state_names, structure.n_edges)
     observables = set(structure.current_names) | set(structure.synapse_current_names)
