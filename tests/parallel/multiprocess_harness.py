@@ -141,9 +141,9 @@ def run_processes(
 
 def run_script(code: str, out: Path, *, n_devices: int = 8, timeout: float = 90.0) -> str:
     """Run `code` in one fresh process with `n_devices` forced CPU devices; its stdout."""
-    return run_processes(
-        code, out, n_processes=1, devices_per_process=n_devices, timeout=timeout
-    )[0]
+    return run_processes(code, out, n_processes=1, devices_per_process=n_devices, timeout=timeout)[
+        0
+    ]
 
 
 def load(out: Path, name: str) -> dict:

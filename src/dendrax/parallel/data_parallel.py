@@ -1,23 +1,29 @@
-"""Data-parallel placement for training: batches split over a mesh axis, the rest copied.
+"""Data-parallel training: batches split over a mesh axis, gradients averaged across shards.
 
 `dendrax.training.fit(..., mesh=)` places the parameters and optimizer state with
 `replicate` (a full copy on every device) and each batch with `shard_batch` (its leading
-axis split over the mesh axis), and compiles its step with replicated outputs. XLA then
-computes each device's part of the loss and all-reduces the gradient, so the gradient is
-the one of the loss over the whole batch (for a mean loss: the mean of the per-shard
-gradients), equal to the unsharded gradient up to rounding.
+axis split over the mesh axis). Its step computes the loss and gradient with
+`mean_over_shards`: each device differentiates the loss of its own rows, and one `pmean`
+per step averages losses and gradients. For a loss that is a mean over the samples of a
+batch (equal shard sizes are enforced) that is the loss and gradient of the whole batch.
+
+Why not let XLA partition the unsharded step: the gradient of a simulation accumulates the
+parameters' cotangent at every time step of the backward `scan`, summed over the batch, so
+the partitioner puts an all-reduce inside the time loop (one per time step instead of one
+per training step), which is slow across processes.
 """
 
 from __future__ import annotations
 
 import jax
 import numpy as np
+from jax.sharding import PartitionSpec as P
 
 from dendrax.parallel.errors import BatchError
 from dendrax.parallel.mesh import axis_size, batch_sharding, check_axis, replicated_sharding
 from dendrax.parallel.placement import place
 
-__all__ = ["shard_batch", "replicate"]
+__all__ = ["shard_batch", "replicate", "mean_over_shards"]
 
 
 def replicate(tree, mesh):
@@ -64,3 +70,33 @@ def shard_batch(batch, mesh, axis: str = "batch"):
             )
     sharded, copied = batch_sharding(mesh, axis), replicated_sharding(mesh)
     return jax.tree.map(lambda x: place(x, sharded if np.ndim(x) >= 1 else copied), batch)
+
+
+def mean_over_shards(value_and_grad, mesh, axis: str = "batch"):
+    """`value_and_grad(params, key, batch)` computed per shard and averaged over `axis`.
+
+    Args:
+        value_and_grad: `(params, key, batch) -> ((loss, aux), grads)`, e.g. from
+            `jax.value_and_grad(..., has_aux=True)`; `batch` is a pytree of arrays whose
+            leading axis is the batch (scalars are the same for every shard).
+        mesh, axis: the mesh and the axis the batch is split over.
+
+    Returns:
+        A function of the same arguments (for use inside `jit`, with `params` and `key`
+        replicated and `batch` placed by `shard_batch`) returning the mean over shards of
+        `(loss, aux)` and of `grads`. Every shard gets the same `key`.
+    """
+
+    def averaged(params, key, batch):
+        specs = jax.tree.map(lambda x: P(axis) if np.ndim(x) >= 1 else P(), batch)
+
+        def local(params, key, batch):
+            return jax.lax.pmean(value_and_grad(params, key, batch), axis)
+
+        # check_vma=False: a simulation's scan starts from states that are the same on
+        # every device and ends with per-shard ones, which the replication check rejects.
+        return jax.shard_map(
+            local, mesh=mesh, in_specs=(P(), P(), specs), out_specs=P(), check_vma=False
+        )(params, key, batch)
+
+    return averaged

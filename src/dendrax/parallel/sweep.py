@@ -95,7 +95,9 @@ def sweep(
 
     leaves, treedef, axes, paths = _flatten(batch, in_axes)
     is_mapped = tuple(a is not None for a in axes)
-    mapped = [_to_front(x, a, p) for x, a, p in zip(leaves, axes, paths, strict=True) if a is not None]
+    mapped = [
+        _to_front(x, a, p) for x, a, p in zip(leaves, axes, paths, strict=True) if a is not None
+    ]
     fixed = [x for x, a in zip(leaves, axes, strict=True) if a is None]
     n = _batch_length(mapped, [p for p, m in zip(paths, is_mapped, strict=True) if m])
     n_padded = math.ceil(n / n_shards) * n_shards
@@ -251,7 +253,9 @@ def _batch_length(mapped: list, paths: list) -> int:
     lengths = {p: int(jnp.shape(x)[0]) for x, p in zip(mapped, paths, strict=True)}
     if len(set(lengths.values())) > 1:
         shown = ", ".join(f"{p}: {n}" for p, n in lengths.items())
-        raise BatchError(f"The batch's leaves have different lengths along the batch axis ({shown}).")
+        raise BatchError(
+            f"The batch's leaves have different lengths along the batch axis ({shown})."
+        )
     n = next(iter(lengths.values()))
     if n == 0:
         raise BatchError("The batch has 0 elements.")

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from dendrax.io.atomic import generation_paths
-from dendrax.parallel.data_parallel import replicate, shard_batch
+from dendrax.parallel.data_parallel import mean_over_shards, replicate, shard_batch
 from dendrax.parallel.mesh import check_axis, replicated_sharding
 from dendrax.training.checkpoint import (
     CheckpointError,
@@ -99,6 +99,7 @@ def _make_step(
     has_aux,
     pass_key,
     mesh=None,
+    mesh_axis="batch",
 ):
     forward = transform.forward if transform is not None else (lambda p: p)
     inverse = transform.inverse if transform is not None else (lambda p: p)
@@ -111,9 +112,13 @@ def _make_step(
             loss = loss + bounds_weight * bounds_cost(params, *bounds)
         return loss, aux
 
+    value_and_grad = jax.value_and_grad(total_loss, has_aux=True)
+    if mesh is not None:  # data parallel: per-shard gradients, averaged once per step
+        value_and_grad = mean_over_shards(value_and_grad, mesh, mesh_axis)
+
     def step(opt_params, opt_state, key, batch):
         key, sub = jax.random.split(key)
-        (loss, aux), grads = jax.value_and_grad(total_loss, has_aux=True)(opt_params, sub, batch)
+        (loss, aux), grads = value_and_grad(opt_params, sub, batch)
         ok_loss = jnp.isfinite(loss)
         ok_grad = _all_finite(grads)
         if clip_norm is not None:
@@ -144,8 +149,7 @@ def _make_step(
 
     if mesh is None:
         return jax.jit(step)
-    # Every output replicated: the parameters and optimizer state stay full copies, and the
-    # gradient of the sharded batch is all-reduced across the mesh.
+    # Every output replicated: the parameters and optimizer state stay full copies.
     return jax.jit(step, out_shardings=replicated_sharding(mesh))
 
 
@@ -224,10 +228,12 @@ def fit(
         mesh: a ``jax.sharding.Mesh`` (e.g. ``dendrax.parallel.make_mesh()``) for data-parallel
             training: each batch's leading axis is split over ``mesh_axis`` (every array of a
             batch with a dimension has the batch first; its length must be a multiple of the
-            devices along the axis), the parameters and optimizer state are replicated, and
-            the gradient is the one of the loss over the whole batch, as without a mesh.
-            With several processes each one passes the same data; only process 0 writes
-            the checkpoint.
+            devices along the axis), the parameters and optimizer state are replicated, each
+            device computes the loss and gradient of its part of the batch, and these are
+            averaged across shards: for a loss that is a mean over the samples (as the
+            ``dendrax.training`` losses are), the same as without a mesh. Every shard gets
+            the same ``key`` (``pass_key``). With several processes each one passes the same
+            data; only process 0 writes the checkpoint.
         mesh_axis: the mesh axis the batches are split over.
 
     Returns:
@@ -332,6 +338,7 @@ def fit(
         has_aux,
         pass_key,
         mesh,
+        mesh_axis,
     )
     hist = pos["history"]
     saved_at = pos["global_step"] if resumed else None
