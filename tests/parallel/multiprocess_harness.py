@@ -58,7 +58,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _env(out: Path, n_devices: int, process_id: int, n_processes: int, coordinator: str):
+def subprocess_env(
+    out: Path, n_devices: int, process_id: int, n_processes: int, coordinator: str
+) -> dict:
+    """The environment of a test process (see the module docstring)."""
     env = dict(os.environ)
     env.update(
         XLA_FLAGS=f"--xla_force_host_platform_device_count={n_devices}",
@@ -96,7 +99,7 @@ def run_processes(
     coordinator = f"127.0.0.1:{free_port()}"
     procs = []
     for pid in range(n_processes):
-        env = _env(out, devices_per_process, pid, n_processes, coordinator)
+        env = subprocess_env(out, devices_per_process, pid, n_processes, coordinator)
         procs.append(
             subprocess.Popen(
                 [sys.executable, str(script)],

@@ -50,6 +50,15 @@ def peak(element):
 out = parallel.sweep(peak, (pb, 1.5), mesh=eight, batch_size=3, in_axes=(0, None))
 res["fn_peak"], res["fn_trace"] = out["peak"], out["trace"]
 
+# differentiable: grad of a sweep (inside jit) against grad of a plain vmap
+import jax.numpy as jnp
+pj = jax.tree.map(jnp.asarray, m.param_batch(13))
+swept = lambda p: jnp.sum(parallel.sweep(sim, p, mesh=eight, batch_size=2, t_max=2.0)[:, 0, -1])
+plain = lambda p: jnp.sum(jax.vmap(lambda q: sim.run(q, t_max=2.0))(p)[:, 0, -1])
+flat = lambda tree: np.concatenate([np.ravel(g) for g in jax.tree.leaves(tree)])
+res["grad_sweep"] = flat(jax.jit(jax.grad(swept))(pj))
+res["grad_vmap"] = flat(jax.grad(plain)(pj))
+
 try:
     parallel.sweep(sim, pb, mesh=eight, pad=False, t_max=m.T_MAX)
 except BatchError as err:
@@ -99,6 +108,11 @@ def test_function_sweep_with_pytree_output(results):
     ref = results["reference"][:, 0]
     np.testing.assert_allclose(results["fn_trace"], ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(results["fn_peak"], ref.max(axis=1) + 1.5, rtol=0, atol=1e-10)
+
+
+def test_gradient_through_a_sweep(results):
+    assert np.max(np.abs(results["grad_vmap"])) > 1.0
+    np.testing.assert_allclose(results["grad_sweep"], results["grad_vmap"], rtol=1e-10, atol=0)
 
 
 def test_indivisible_batch_without_padding_is_an_error(results):
