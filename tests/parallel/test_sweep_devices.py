@@ -118,4 +118,4 @@ def test_gradient_through_a_sweep(results):
 def test_indivisible_batch_without_padding_is_an_error(results):
     msg = str(results["pad_false_error"])
     assert "13 elements, not a multiple of the 8 devices along mesh axis 'batch'" in msg
-    assert "pad=True" in msg
+    assert "pad=True" in msg and "give 8 or 16 elements" in msg

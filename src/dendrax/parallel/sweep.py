@@ -102,11 +102,11 @@ def sweep(
     n = _batch_length(mapped, [p for p, m in zip(paths, is_mapped, strict=True) if m])
     n_padded = math.ceil(n / n_shards) * n_shards
     if n_padded != n and not pad:
+        sizes = " or ".join(str(k) for k in (n_padded - n_shards, n_padded) if k > 0)
         raise BatchError(
             f"The batch has {n} elements, not a multiple of the {n_shards} devices along mesh "
             f"axis {axis!r}. Pass pad=True (the default: padded with copies of the last "
-            f"element, cut from the results) or give {n_padded} or {n_padded - n_shards} "
-            "elements."
+            f"element, cut from the results) or give {sizes} elements."
         )
     mapped = [_pad(x, n_padded - n) for x in mapped]
     mapped = place(mapped, batch_sharding(mesh, axis))
