@@ -22,6 +22,7 @@ res["mesh8"] = parallel.sweep(sim, pb, mesh=eight, t_max=m.T_MAX)
 res["mesh8_chunk2"] = parallel.sweep(sim, pb, mesh=eight, batch_size=2, t_max=m.T_MAX)
 res["mesh1_chunk4"] = parallel.sweep(sim, pb, mesh=one, batch_size=4, t_max=m.T_MAX)
 res["default_mesh"] = parallel.sweep(sim, pb, t_max=m.T_MAX)
+res["process_local"] = parallel.sweep(sim, pb, mesh=eight, process_local=True, t_max=m.T_MAX)
 
 # 16 elements: no padding, the result stays sharded over the 8 devices
 pb16 = m.param_batch(16)
@@ -74,13 +75,16 @@ def results(tmp_path_factory):
     return load(out, "sweep")
 
 
-@pytest.mark.parametrize("name", ["mesh1", "mesh8", "mesh8_chunk2", "mesh1_chunk4", "default_mesh"])
+ALL = ["mesh1", "mesh8", "mesh8_chunk2", "mesh1_chunk4", "default_mesh", "process_local"]
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_sweep_matches_one_run_per_element(results, name):
     assert results[name].shape == (N, 1, 201)
     np.testing.assert_allclose(results[name], results["reference"], rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("name", ["mesh8", "mesh8_chunk2", "mesh1_chunk4", "default_mesh"])
+@pytest.mark.parametrize("name", ALL[1:])
 def test_one_and_eight_devices_agree(results, name):
     np.testing.assert_allclose(results[name], results["mesh1"], rtol=0, atol=1e-12)
 

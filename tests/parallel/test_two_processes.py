@@ -25,12 +25,17 @@ assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device
 sim, params = m.simulator()
 mesh = parallel.make_mesh()
 swept = parallel.sweep(sim, m.param_batch(13), mesh=mesh, batch_size=2, t_max=m.T_MAX)
+# each process passes its own rows: 7 and 6 of the 13
+rows = slice(0, 7) if PROCESS_ID == 0 else slice(7, 13)
+own = jax.tree.map(lambda x: x[rows], m.param_batch(13))
+local = parallel.sweep(sim, own, mesh=mesh, process_local=True, t_max=m.T_MAX)
 loss_fn, batches = m.fit_problem(sim, n_samples=4)
 trained, hist = fit(
     loss_fn, params, batches, optax.adam(0.01), epochs=1, progress=False, shuffle=False, mesh=mesh
 )
 flat = np.concatenate([np.ravel(np.asarray(p)) for p in jax.tree.leaves(trained)])
-save(f"process{PROCESS_ID}", sweep=np.asarray(swept), fit=flat, loss=np.asarray(hist["loss"]))
+loss = np.asarray(hist["loss"])
+save(f"process{PROCESS_ID}", sweep=np.asarray(swept), local=np.asarray(local), fit=flat, loss=loss)
 parallel.shutdown()
 """
 
@@ -58,6 +63,13 @@ def test_sweep_across_two_processes_matches_one_process(results, single):
     np.testing.assert_allclose(
         results[0]["sweep"], m.reference_runs(sim, batch, N), rtol=0, atol=1e-10
     )
+
+
+def test_process_local_rows(results):
+    whole = results[0]["sweep"]
+    assert results[0]["local"].shape == (7, 1, 201) and results[1]["local"].shape == (6, 1, 201)
+    np.testing.assert_allclose(results[0]["local"], whole[:7], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(results[1]["local"], whole[7:], rtol=0, atol=1e-12)
 
 
 def test_fit_across_two_processes_matches_unsharded(results, single):

@@ -26,7 +26,14 @@ from dendrax.parallel.mesh import (
     make_mesh,
     replicated_sharding,
 )
-from dendrax.parallel.placement import gather, place
+from dendrax.parallel.placement import (
+    gather,
+    local_rows,
+    place,
+    place_process_local,
+    process_row_counts,
+    process_shards,
+)
 from dendrax.simulator.simulator import Simulator
 
 __all__ = ["sweep", "RUN_ARGUMENTS"]
@@ -44,6 +51,7 @@ def sweep(
     batch_size: int | None = None,
     pad: bool = True,
     in_axes=0,
+    process_local: bool = False,
     **run_kwargs,
 ):
     """Evaluate a function (or a `Simulator`'s `run`) on every element of a batch, sharded.
@@ -66,6 +74,9 @@ def sweep(
             copies of its last element, cut from the results); False raises instead.
         in_axes: as in `jax.vmap`: an int or None, or a pytree prefix of `batch` of them;
             None leaves are passed whole to every element and copied to every device.
+        process_local: each process passes its own rows (not the whole batch) and gets
+            the results of its own rows back (`jax.make_array_from_process_local_data`);
+            the processes' row counts may differ (each is padded to the largest).
         **run_kwargs: only with a `Simulator`: the fixed arguments of `run` (`t_max`,
             `n_steps`, `checkpoint_lengths`, `return_states`, and any of `RUN_ARGUMENTS`
             not swept).
@@ -76,7 +87,8 @@ def sweep(
         states when `return_states=True`). With one process the arrays are sharded over
         the mesh when no padding was cut; with several processes the results are gathered:
         each process holds all of them (fully replicated arrays, `np.asarray` works).
-        Inside `jit` or `grad` the results are traced values.
+        With `process_local`, the results of this process's rows only. Inside `jit` or
+        `grad` the results are traced values.
 
     Raises:
         BatchError: leaves of different batch lengths, an empty batch, nothing batched, a
@@ -85,7 +97,8 @@ def sweep(
         TypeError: `run_kwargs` with a function, an unknown `run` argument, a bad
             `batch_size`.
 
-    Every process must call `sweep` with the same batch (the whole batch, not its part).
+    Unless `process_local`, every process must call `sweep` with the same batch (the whole
+    batch, not its part).
     Define `fn` once (not as a new lambda per call) to reuse its compilation.
     """
     fn, batch, in_axes = _as_function(fn_or_simulator, batch, in_axes, run_kwargs)
@@ -100,6 +113,10 @@ def sweep(
     ]
     fixed = [x for x, a in zip(leaves, axes, strict=True) if a is None]
     n = _batch_length(mapped, [p for p, m in zip(paths, is_mapped, strict=True) if m])
+    if process_local:
+        return _sweep_process_local(
+            fn, treedef, is_mapped, mapped, fixed, n, mesh, axis, batch_size
+        )
     n_padded = math.ceil(n / n_shards) * n_shards
     if n_padded != n and not pad:
         sizes = " or ".join(str(k) for k in (n_padded - n_shards, n_padded) if k > 0)
@@ -119,6 +136,21 @@ def sweep(
     if n_padded != n:
         out = jax.tree.map(lambda y: y[:n], out)
     return gather(out, mesh)
+
+
+def _sweep_process_local(fn, treedef, is_mapped, mapped, fixed, n, mesh, axis, batch_size):
+    """`sweep` of this process's own `n` rows; the results of these rows."""
+    local_shards = process_shards(mesh, axis)
+    n_max = max(process_row_counts(n))
+    n_padded = math.ceil(n_max / local_shards) * local_shards
+    mapped = [_pad(x, n_padded - n) for x in mapped]
+    n_global = n_padded * (axis_size(mesh, axis) // local_shards)
+    mapped = place_process_local(mapped, batch_sharding(mesh, axis), n_global)
+    fixed = place(fixed, replicated_sharding(mesh))
+    rows = n_padded // local_shards
+    chunk = None if batch_size is None else min(batch_size, rows)
+    out = _sharded(fn, treedef, is_mapped, mesh, axis, chunk)(tuple(mapped), tuple(fixed))
+    return jax.tree.map(lambda y: local_rows(y)[:n], out)
 
 
 # ---------------------------------------------------------------------------- the function
