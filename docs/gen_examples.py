@@ -20,7 +20,14 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 OUT = ROOT / "docs" / "examples"
 #: Examples in the order of the site's navigation; the first is `make demo`'s.
-ORDER = ["train_network", "hh_cell", "fit_nwb_sweep", "snn_classification", "rockpool_regression"]
+ORDER = [
+    "train_network",
+    "hh_cell",
+    "fit_nwb_sweep",
+    "snn_classification",
+    "rockpool_regression",
+    "cluster_sweep",
+]
 
 
 def _takes_out(source: str) -> bool:

@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 
 from dendrax.io.atomic import generation_paths
+from dendrax.parallel.data_parallel import mean_over_shards, replicate, shard_batch
+from dendrax.parallel.mesh import check_axis, replicated_sharding
 from dendrax.training.checkpoint import (
     CheckpointError,
     checkpoint_exists,
@@ -87,7 +89,17 @@ _STATUS_PARTS = ("loss", "gradient", "updated parameters", "optimizer state")
 
 
 def _make_step(
-    loss_fn, optimizer, transform, bounds, bounds_mode, bounds_weight, clip_norm, has_aux, pass_key
+    loss_fn,
+    optimizer,
+    transform,
+    bounds,
+    bounds_mode,
+    bounds_weight,
+    clip_norm,
+    has_aux,
+    pass_key,
+    mesh=None,
+    mesh_axis="batch",
 ):
     forward = transform.forward if transform is not None else (lambda p: p)
     inverse = transform.inverse if transform is not None else (lambda p: p)
@@ -100,9 +112,13 @@ def _make_step(
             loss = loss + bounds_weight * bounds_cost(params, *bounds)
         return loss, aux
 
+    value_and_grad = jax.value_and_grad(total_loss, has_aux=True)
+    if mesh is not None:  # data parallel: per-shard gradients, averaged once per step
+        value_and_grad = mean_over_shards(value_and_grad, mesh, mesh_axis)
+
     def step(opt_params, opt_state, key, batch):
         key, sub = jax.random.split(key)
-        (loss, aux), grads = jax.value_and_grad(total_loss, has_aux=True)(opt_params, sub, batch)
+        (loss, aux), grads = value_and_grad(opt_params, sub, batch)
         ok_loss = jnp.isfinite(loss)
         ok_grad = _all_finite(grads)
         if clip_norm is not None:
@@ -131,7 +147,10 @@ def _make_step(
         status = jnp.stack([ok_loss, ok_grad, ok_params, ok_state])
         return new_params, new_state, key, loss, aux, status
 
-    return jax.jit(step)
+    if mesh is None:
+        return jax.jit(step)
+    # Every output replicated: the parameters and optimizer state stay full copies.
+    return jax.jit(step, out_shardings=replicated_sharding(mesh))
 
 
 def fit(
@@ -157,6 +176,8 @@ def fit(
     max_steps: int | None = None,
     callback: Callable | None = None,
     progress: bool = True,
+    mesh: Any = None,
+    mesh_axis: str = "batch",
 ) -> tuple[Any, dict]:
     """Minimise ``loss_fn`` over ``params`` with a jitted optimizer step.
 
@@ -204,6 +225,16 @@ def fit(
             the steps of the run being resumed; ``None`` for no limit.
         callback: ``callback(step, params, loss)`` called on the host after every step.
         progress: show a tqdm progress bar (needs ``tqdm``).
+        mesh: a ``jax.sharding.Mesh`` (e.g. ``dendrax.parallel.make_mesh()``) for data-parallel
+            training: each batch's leading axis is split over ``mesh_axis`` (every array of a
+            batch with a dimension has the batch first; its length must be a multiple of the
+            devices along the axis), the parameters and optimizer state are replicated, each
+            device computes the loss and gradient of its part of the batch, and these are
+            averaged across shards: for a loss that is a mean over the samples (as the
+            ``dendrax.training`` losses are), the same as without a mesh. Every shard gets
+            the same ``key`` (``pass_key``). With several processes each one passes the same
+            data; only process 0 writes the checkpoint.
+        mesh_axis: the mesh axis the batches are split over.
 
     Returns:
         ``(params, history)``; history has ``"loss"`` (mean finite loss per epoch, including the
@@ -240,6 +271,8 @@ def fit(
         raise ValueError(f"max_steps must be None or a non-negative int, got {max_steps!r}")
     if resume not in (False, True, "auto"):
         raise ValueError(f"resume must be True, False or 'auto', got {resume!r}")
+    if mesh is not None:
+        check_axis(mesh, mesh_axis)
     tqdm = _import_optional("tqdm", "fit(progress=True)").tqdm if progress else None
 
     params = jax.tree_util.tree_map(jnp.asarray, params)
@@ -291,6 +324,8 @@ def fit(
         if meta["epoch"] != pos["epoch"]:  # the batches above were drawn for epoch 0
             batches = _epoch_batches(data, meta["epoch"], shuffle, seed)
         pos = {k: meta[k] for k in pos}
+    if mesh is not None:
+        opt_params, opt_state, key = replicate((opt_params, opt_state, key), mesh)
 
     step = _make_step(
         loss_fn,
@@ -302,6 +337,8 @@ def fit(
         clip_norm,
         has_aux,
         pass_key,
+        mesh,
+        mesh_axis,
     )
     hist = pos["history"]
     saved_at = pos["global_step"] if resumed else None
@@ -315,6 +352,9 @@ def fit(
     def save():
         nonlocal saved_at, damaged
         if checkpoint is not None and saved_at != pos["global_step"]:
+            if jax.process_index() != 0:  # several processes hold the same state
+                saved_at = pos["global_step"]
+                return
             for name in damaged:
                 os.replace(name, name + ".corrupt")
                 warnings.warn(
@@ -346,6 +386,8 @@ def fit(
                 if max_steps is not None and pos["global_step"] >= max_steps:
                     stopped = True
                     break
+                if mesh is not None:
+                    batch = shard_batch(batch, mesh, mesh_axis)
                 opt_params, opt_state, key, loss, aux, status = step(
                     opt_params, opt_state, key, batch
                 )

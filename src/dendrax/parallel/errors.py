@@ -1,0 +1,20 @@
+"""Exceptions of `dendrax.parallel`."""
+
+from __future__ import annotations
+
+__all__ = ["MeshError", "BatchError", "AlreadyInitializedError"]
+
+
+class MeshError(ValueError):
+    """A mesh, mesh axis or device count that cannot be used."""
+
+
+class BatchError(ValueError):
+    """A batch that cannot be split over the mesh (lengths, divisibility, in_axes)."""
+
+
+class AlreadyInitializedError(RuntimeError):
+    """`dendrax.parallel.initialize` was called when JAX's distributed runtime already runs.
+
+    A ``RuntimeError``, the class `jax.distributed.initialize` itself raises on a second call.
+    """
