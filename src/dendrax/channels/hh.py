@@ -83,8 +83,8 @@ def _shared_powers(v):
     """`(e10, e18, e20, e80)`: `exp(-(v + 65) / k)` from one exponential (see `_all_rates`).
 
     Written with `lax` operations rather than operators: `jnp`'s operators dispatch through
-    jitted ufuncs, ~3x the tracing time per operation, and this runs in every simulation's
-    time step (single HH compartment: trace ~8 ms shorter).
+    jitted ufuncs, which cost more tracing time per operation, and this runs in every
+    simulation's time step.
     """
     u = lax.add(v, constant(65.0, v))
     capped = lax.min(lax.mul(u, constant(_E720_SCALE, v)), constant(_E720_CAP, v))

@@ -121,8 +121,8 @@ def _callback(blocks, summaries, blow, delta_t, solver, recordings):
     The host call is a `jax.pure_callback` inside a `lax.cond`: a valid run pays for the
     reductions, one scalar predicate and one multiplication by 1, not for a round trip
     to Python. A `jax.debug.callback` would do without the multiplication, but its
-    effect takes `jax.jit` off its fast C++ dispatch path (+0.2-0.4 ms a call on CPU,
-    +55 % for a single HH compartment); a pure callback has no effect, and multiplying
+    effect takes `jax.jit` off its fast C++ dispatch path (see `bench/bench_checks.py`);
+    a pure callback has no effect, and multiplying
     the recordings by `1 + z` keeps it alive where only derivatives are used (the
     cotangent is multiplied by `1 + z` too), which dead-code elimination would remove
     otherwise. Multiplying by exactly 1 changes no value.

@@ -195,13 +195,12 @@ def uniform_parameters(tables, structure, param_state) -> tuple:
 
     The time step reads such a parameter as a scalar broadcast inside the loop body instead
     of an (n,) array carried by the loop, which removes one loop operand per parameter
-    (measured: 155-branch HH cell run ~5 %, 100-cell network ~10 % faster). Outside a
+    (fewer loads in the fused kernels; `bench/bench_core.py`). Outside a
     transformation of `params` the scalar is a runtime input (a later `set` does not
     compile again); when `params` are traced (`grad`, `vmap`), where the caller's trace
     embeds the table values anyway, it is compiled in as a constant, which XLA folds into
-    the kernels of the backward pass (CA1 gradient ~12 % faster than a runtime scalar; the
-    forward network run was ~13 % slower with constants, through a different fusion of
-    the synaptic gather).
+    the kernels of the backward pass (`bench/bench_gradient.py`); in the forward run of a
+    network, constants led XLA to a slower fusion of the synaptic gather.
     """
     updated = {t.key for t in tables.trainables} | {i["key"] for i in param_state or []}
     skip = updated | set(_DERIVED_GEOMETRY) | set(structure.node_state_names)

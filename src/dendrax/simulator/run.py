@@ -212,8 +212,8 @@ def _add_injected(i_ext, inds, amps):
 
     For a few stimuli the sum is written as `k` masked vector adds: XLA's CPU backend turns
     a scatter at one or a few rows into a slice update, which then prevents LLVM from
-    vectorizing the whole fused right-hand side of the voltage equation (measured: the
-    fused kernel ran ~4x slower). Many stimuli use one scatter-add.
+    vectorizing the whole fused right-hand side of the voltage equation. Many stimuli use
+    one scatter-add.
     """
     if inds.shape[0] > FEW_STIMULI:
         return i_ext.at[inds].add(amps)
