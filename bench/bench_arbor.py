@@ -32,7 +32,7 @@ import time
 import warnings
 from pathlib import Path
 
-from _arbor_models import Workload, bench_arbor, bench_neuron, soma_target, spike_count, spread
+from _arbor_models import V0, Workload, bench_arbor, bench_neuron, soma_target, spikes, spread
 from _isolated import emit, run_child
 
 SIMULATORS = ("dendrax", "arbor", "jaxley", "neuron")
@@ -49,13 +49,13 @@ def workloads(names, quick: bool) -> list[Workload]:
     found = []
     for name in names:
         if name == "tree":
-            found.append(Workload("tree155x4", None, 0.1, t_on, t_off, t_max, 0.025))
+            found.append(Workload("tree155x4", None, 0.05, t_on, t_off, t_max, 0.025))
             continue
         path = SWC_DIR / SWC_FILES[name]
         if not path.is_file():
             print(f"skipped workload {name}: {path} is absent (set DENDRAX_SWC_DIR)")
             continue
-        found.append(Workload(name, path, 1.0, t_on, t_off, t_max, 0.025))
+        found.append(Workload(name, path, 0.5, t_on, t_off, t_max, 0.025))
     return found
 
 
@@ -85,6 +85,7 @@ def _build_jax_model(jx, hh_cls, w: Workload):
     module.branch(stim[0]).comp(stim[1]).stimulate(current, verbose=False)
     for b, c in records:
         module.branch(b).comp(c).record("v", verbose=False)
+    module.set("v", V0)
     module.init_states(w.dt)  # gates at their steady state at v0, as Arbor and NEURON start
     return module, stim, records
 
@@ -154,8 +155,7 @@ def bench_jax(name: str, w: Workload, runs: int) -> dict:
         "build": build,
         "compile": max(first - min(times), 0.0),
         "run": min(times),
-        "spikes": spike_count(soma),
-        "peak": float(soma.max()),
+        **spikes(soma, w.dt),  # every simulator's trace starts with the state at t = 0
     }
     if name == "dendrax":
         result.update(_solver_iterations(jx, module, w))
@@ -251,6 +251,10 @@ def _check(label: str, results: dict) -> list[str]:
     return problems
 
 
+def _ms(t) -> str:
+    return "-" if t is None else f"{t:.2f}"
+
+
 def _print_tables(work, results, core: int) -> None:
     names = [n for n in SIMULATORS if n in results["pinned"]]
     for w in work:
@@ -263,20 +267,25 @@ def _print_tables(work, results, core: int) -> None:
         if arbor is not None:
             print(
                 f"  Arbor:   {arbor['branches']} branches, {arbor['cvs']} CVs (+{arbor['fork_cvs']}"
-                f" zero-extent fork CVs = {arbor['unknowns']} unknowns); {ours['joins']} dendrax"
-                " branches continue their parent without a fork (SWC type change), Arbor joins them"
+                f" zero-extent fork CVs = {arbor['unknowns']} unknowns)"
             )
+            if ours["joins"]:
+                print(
+                    f"  ({ours['joins']} dendrax branches continue their parent without a fork,"
+                    " where the SWC type changes: Arbor's branches run from fork to fork, so it"
+                    f" joins them, {w.ncomp} CVs for the two)"
+                )
         print(
-            f"  {'simulator':<9}{'spikes':>7}{'peak mV':>9}{'run s pinned':>14}{'unpinned':>10}"
-            f"{'compile s':>11}"
+            f"  {'simulator':<9}{'spikes':>7}{'1st ms':>8}{'peak mV':>9}{'run s pinned':>14}"
+            f"{'unpinned':>10}{'compile s':>11}"
         )
         for name in names:
             row = results["pinned"][name][w.label]
             free = results.get("unpinned", {}).get(name, {}).get(w.label)
             free_run = f"{free['run']:>10.4f}" if free else f"{'-':>10}"
             print(
-                f"  {name:<9}{row['spikes']:>7}{row['peak']:>9.1f}{row['run']:>14.4f}{free_run}"
-                f"{row['compile']:>11.2f}"
+                f"  {name:<9}{row['spikes']:>7}{_ms(row['first']):>8}{row['peak']:>9.1f}"
+                f"{row['run']:>14.4f}{free_run}{row['compile']:>11.2f}"
             )
         for other in ("arbor", "jaxley", "neuron"):
             if other not in results["pinned"]:
