@@ -317,6 +317,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="warm runs per child")
     parser.add_argument("--core", type=int, default=1, help="core the pinned runs use")
     parser.add_argument("--modes", default="pinned,unpinned", help="pinned, unpinned or both")
+    parser.add_argument("--simulators", default=",".join(SIMULATORS), help="comma list")
     parser.add_argument("--xla-flags", default="", help="XLA_FLAGS for dendrax/Jaxley children")
     parser.add_argument("--quick", action="store_true", help="25 ms runs, one child each")
     args = parser.parse_args()
@@ -339,6 +340,9 @@ def main() -> int:
     if args.xla_flags:
         common += ["--xla-flags", args.xla_flags]
     modes = args.modes.split(",")
+    names = [n for n in SIMULATORS if n in args.simulators.split(",")]
+    if "dendrax" not in names:
+        raise SystemExit("--simulators must include dendrax (the others are compared with it)")
     repeats = 1 if args.quick else args.repeats
     found = {mode: {name: [] for name in SIMULATORS} for mode in modes}
     script = Path(__file__)
@@ -348,7 +352,7 @@ def main() -> int:
             print(f"round {round_index + 1}/{repeats}", flush=True)
             for mode in modes:
                 pin = str(args.core) if mode == "pinned" else "none"
-                for name in SIMULATORS:
+                for name in names:
                     if round_index and not found[mode][name]:
                         continue  # not installed or failed before: not retried
                     extra = common + ["--pin", pin]
