@@ -18,7 +18,8 @@ does not match dendrax's (see `_check`).
 Also printed, per workload: the sequential loop iterations per time step of every linear
 solver registered in `dendrax.solvers.registry` (one solve per step for backward Euler).
 
-Run: `python bench/bench_arbor.py [--quick] [--workloads ca1,l5pc,tree] [--repeats 3]`.
+Run: `python bench/bench_arbor.py [--quick] [--workloads ca1,l5pc,tree] [--repeats 3]
+[--modes pinned,unpinned] [--core 1] [--simulators dendrax,arbor,jaxley,neuron]`.
 """
 
 from __future__ import annotations
@@ -226,8 +227,9 @@ def _fastest(found: list[dict]) -> dict:
     return best
 
 
-def _check(label: str, results: dict) -> list[str]:
+def _check(w: Workload, results: dict) -> list[str]:
     """Mismatches of Arbor's (and the others') model against dendrax's, as messages."""
+    label = w.label
     ours, problems = results["dendrax"][label], []
     arbor = results.get("arbor", {}).get(label)
     if arbor is not None:
@@ -237,7 +239,7 @@ def _check(label: str, results: dict) -> list[str]:
                 f"{label}: Arbor has {arbor['branches']} branches, dendrax {ours['branches']} "
                 f"of which {ours['joins']} continue their parent (expected {expected} in Arbor)"
             )
-        if arbor["cvs"] != 4 * arbor["branches"]:
+        if arbor["cvs"] != w.ncomp * arbor["branches"]:
             problems.append(
                 f"{label}: Arbor has {arbor['cvs']} CVs on {arbor['branches']} branches"
             )
@@ -255,12 +257,14 @@ def _ms(t) -> str:
     return "-" if t is None else f"{t:.2f}"
 
 
-def _print_tables(work, results, core: int) -> None:
-    names = [n for n in SIMULATORS if n in results["pinned"]]
+def _print_tables(work, results, modes, core: int) -> None:
+    """One table per workload; counts and spikes from the first mode's runs."""
+    main = results[modes[0]]
+    names = [n for n in SIMULATORS if n in main]
     for w in work:
-        ours = results["pinned"]["dendrax"][w.label]
+        ours = main["dendrax"][w.label]
         print(f"\n{w.label}: {w.t_max:.0f} ms at dt {w.dt} ms, float64, HH, one thread")
-        arbor = results["pinned"].get("arbor", {}).get(w.label)
+        arbor = main.get("arbor", {}).get(w.label)
         line = f"  dendrax: {ours['branches']} branches, {ours['comps']} compartments"
         line += f" (+{ours['nodes'] - ours['comps']} branchpoint nodes = {ours['nodes']} unknowns)"
         print(line)
@@ -275,36 +279,35 @@ def _print_tables(work, results, core: int) -> None:
                     " where the SWC type changes: Arbor's branches run from fork to fork, so it"
                     f" joins them, {w.ncomp} CVs for the two)"
                 )
-        print(
-            f"  {'simulator':<9}{'spikes':>7}{'1st ms':>8}{'peak mV':>9}{'run s pinned':>14}"
-            f"{'unpinned':>10}{'compile s':>11}"
-        )
+        head = "".join(f"{'run s ' + m:>16}" for m in modes)
+        print(f"  {'simulator':<9}{'spikes':>7}{'1st ms':>8}{'peak mV':>9}{head}{'compile s':>11}")
         for name in names:
-            row = results["pinned"][name][w.label]
-            free = results.get("unpinned", {}).get(name, {}).get(w.label)
-            free_run = f"{free['run']:>10.4f}" if free else f"{'-':>10}"
+            row = main[name][w.label]
+            runs = ""
+            for mode in modes:
+                timed = results[mode].get(name, {}).get(w.label)
+                runs += f"{timed['run']:>16.4f}" if timed else f"{'-':>16}"
             print(
                 f"  {name:<9}{row['spikes']:>7}{_ms(row['first']):>8}{row['peak']:>9.1f}"
-                f"{row['run']:>14.4f}{free_run}{row['compile']:>11.2f}"
+                f"{runs}{row['compile']:>11.2f}"
             )
-        for other in ("arbor", "jaxley", "neuron"):
-            if other not in results["pinned"]:
-                continue
+        for other in names[1:]:
             ratios = []
-            for mode in ("pinned", "unpinned"):
-                if other in results.get(mode, {}):
-                    r = (
-                        results[mode]["dendrax"][w.label]["run"]
-                        / results[mode][other][w.label]["run"]
-                    )
-                    ratios.append(f"{mode} {r:.2f}")
+            for mode in modes:
+                by = results[mode]
+                if other in by and "dendrax" in by:
+                    ratio = by["dendrax"][w.label]["run"] / by[other][w.label]["run"]
+                    ratios.append(f"{mode} {ratio:.2f}")
             print(f"  dendrax / {other}: {', '.join(ratios)}")
         print(f"  sequential loop iterations per step ({ours['scheme']}, one solve per step):")
         for solver, count in ours["iterations"].items():
             print(f"    {solver:<16}{count if count is not None else 'n/a':>8}")
-    free = results.get("unpinned", {}).get("dendrax", {}).get("cores")
-    print(f"\npinned: core {core}; unpinned: cores {free}")
-    print("Ratios are dendrax / other (below 1: dendrax is faster); times are the fastest runs.")
+    for mode in modes:
+        cores = results[mode].get("dendrax", {}).get("cores")
+        print(
+            f"\n{mode}: cores {cores}" + (f" (--core {core})" if mode == "pinned" else ""), end=""
+        )
+    print("\nRatios are dendrax / other (below 1: dendrax is faster); times are the fastest runs.")
 
 
 def main() -> int:
@@ -340,6 +343,8 @@ def main() -> int:
     if args.xla_flags:
         common += ["--xla-flags", args.xla_flags]
     modes = args.modes.split(",")
+    if not modes or set(modes) - {"pinned", "unpinned"}:
+        raise SystemExit(f"--modes {args.modes!r}: give pinned, unpinned or pinned,unpinned")
     names = [n for n in SIMULATORS if n in args.simulators.split(",")]
     if "dendrax" not in names:
         raise SystemExit("--simulators must include dendrax (the others are compared with it)")
@@ -370,9 +375,8 @@ def main() -> int:
     results = {m: {n: _fastest(f) for n, f in by.items() if f} for m, by in found.items()}
     if "dendrax" not in results[modes[0]]:
         raise SystemExit("the dendrax benchmark failed")
-    results.setdefault("pinned", results[modes[0]])
-    _print_tables(work, results, args.core)
-    problems = [p for w in work for p in _check(w.label, results["pinned"])]
+    _print_tables(work, results, modes, args.core)
+    problems = [p for w in work for p in _check(w, results[modes[0]])]
     for problem in problems:
         print("MISMATCH", problem)
     return 1 if problems else 0
