@@ -44,6 +44,7 @@ $(BENCH_STAMP): pyproject.toml
 	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
 	$(BENCH_VENV)/bin/pip install --quiet -e ".[test,plot,train]"
 	$(BENCH_VENV)/bin/pip install --quiet "jaxley==0.14.0" || echo "jaxley not installable: benchmarks run without it"
+	$(BENCH_VENV)/bin/pip install --quiet arbor || echo "arbor not installable: bench_arbor.py runs without its columns"
 	$(BENCH_VENV)/bin/pip install --quiet rockpool || echo "rockpool not installable: training benchmark runs dendrax only"
 	touch $(BENCH_STAMP)
 
