@@ -10,6 +10,7 @@ registered::
 from __future__ import annotations
 
 from dendrax.solvers.backward_euler import BackwardEuler
+from dendrax.solvers.branched import BranchedSolver
 from dendrax.solvers.crank_nicolson import CrankNicolson
 from dendrax.solvers.dense import DenseSolver
 from dendrax.solvers.exponential_euler import ExponentialEuler
@@ -85,3 +86,4 @@ register_linear_solver(
 )
 register_linear_solver(SparseSolver(), aliases=("jax.sparse",))
 register_linear_solver(DenseSolver())
+register_linear_solver(BranchedSolver())

@@ -1,0 +1,157 @@
+"""Tree solve by branches: unbranched paths eliminated side by side, then the branch points.
+
+The tree matrix (`dendrax.solvers.tree`) of a neuron is mostly chains: the compartments of
+each branch, coupled only to their neighbours. `dendrax.solvers.branch_schedule` splits a
+forest into such chains and the *kept* nodes (two or more children) between them. One
+solve then
+
+1. eliminates the nodes of every chain from its bottom up, all chains at once: one vector
+   step per position along the longest chain. Eliminating a chain's nodes couples its top
+   (the kept node above it) directly to its base (the kept node below it): the fill-in
+   is carried along the sweep, so the kept nodes are left with a tree matrix of their own;
+2. solves that reduced tree with the node-by-node `tree` solve (identical trees batched);
+3. back-substitutes the chains from their heads down, all chains at once.
+
+The sequential work per solve is two sweeps of the longest chain plus the reduced tree's
+node-by-node solve, instead of every node twice; for a cell of many branches the rest is
+vector arithmetic across branches. Its derivative is `tree_solve`'s implicit rule
+(`tree.implicit_tree_solve`): one more such solve, with the transposed matrix in reverse
+mode. Under `vmap` the chain sweeps batch as vector operations, and the reduced solve
+batches as `tree_solve` does.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dendrax.solvers.branch_schedule import BranchSchedule, build_branch_schedule, order_iterations
+from dendrax.solvers.interfaces import LinearSolver
+from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
+from dendrax.utils.jax_utils import scatter_add_static, take_static
+
+__all__ = ["BranchedSolver", "branch_schedule", "branched_solve"]
+
+#: Chains up to this long are swept by unrolled steps (no loop); longer ones by a loop.
+MAX_UNROLLED = 16
+
+
+@functools.lru_cache(maxsize=64)
+def branch_schedule(order: TreeOrder) -> BranchSchedule:
+    """The `BranchSchedule` of the forest of `order` (cached per order object)."""
+    n = order.num_nodes
+    parent = order.parent[:n]
+    return build_branch_schedule(np.where(parent == n, -1, parent))
+
+
+def _padded(x, value):
+    """`x` with one more row (the dummy node) holding `value`."""
+    return jnp.concatenate([x, jnp.full((1,) + x.shape[1:], value, x.dtype)])
+
+
+def _rows(x_padded, table: np.ndarray):
+    """(L, C, ...) entries of an (n + 1, ...) array at the nodes of an (L, C) table."""
+    flat = take_static(x_padded, table.reshape(-1))
+    return flat.reshape(table.shape + x_padded.shape[1:])
+
+
+def _eliminate(carry, row):
+    """Eliminate one position of every chain (a node `j` with parent `p` and base `B`).
+
+    The carry holds, per chain: the updates of node j's diagonal and right side from the
+    node below it, the couplings `A[j, B]` and `A[B, j]` (fill-in of the nodes below), and
+    the accumulated updates of the base's diagonal and right side.
+    """
+    d_up, b_up, a_jb, a_bj, d_base, b_base = carry
+    diag, upper, lower, rhs, base_upper, base_lower = row
+    inv = 1.0 / (diag + d_up)
+    r = rhs + b_up
+    a_jb = a_jb + base_lower  # the bottom node meets its base: A[j, B] = lower[B]
+    a_bj = a_bj + base_upper
+    f = lower * inv  # A[p, j] / pivot
+    g = a_bj * inv  # A[B, j] / pivot
+    carry = (-f * upper, -f * r, -f * a_jb, -g * upper, d_base - g * a_jb, b_base - g * r)
+    return carry, (inv, r, a_jb)
+
+
+def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
+    """Solve (n, ...) arrays (`upper` 0 at roots) with `schedule`."""
+    nodes, base_rows = schedule.chain_nodes, schedule.base_rows
+    unroll = True if schedule.length <= MAX_UNROLLED else 1
+    rows = (
+        _rows(_padded(diag, 1.0), nodes),
+        _rows(_padded(upper, 0.0), nodes),
+        _rows(_padded(lower, 0.0), nodes),
+        _rows(_padded(rhs, 0.0), nodes),
+        _rows(_padded(upper, 0.0), base_rows),
+        _rows(_padded(lower, 0.0), base_rows),
+    )
+    zero = jnp.zeros(nodes.shape[1:] + rhs.shape[1:], rhs.dtype)
+    carry, (inv, r, a_jb) = jax.lax.scan(_eliminate, (zero,) * 6, rows, unroll=unroll)
+    d_top, b_top, a_top_base, a_base_top, d_base, b_base = carry
+
+    k = schedule.num_kept
+    if k:
+        kept, above, top = schedule.kept, schedule.above, schedule.top
+        room = jnp.zeros((k + 1,) + rhs.shape[1:], rhs.dtype)  # K: chains from a root
+
+        def reduced_entry(own, from_top, from_base):
+            return (
+                take_static(own, kept)
+                + take_static(_padded(from_base, 0.0), above)
+                + scatter_add_static(room, top, from_top)[:k]
+            )
+
+        def reduced_coupling(own, fill):
+            source = jnp.concatenate([_padded(own, 0.0), fill])
+            return take_static(source, schedule.reduced_source)
+
+        x_kept = _solve(
+            schedule.reduced,
+            reduced_entry(diag, d_top, d_base),
+            reduced_coupling(upper, a_base_top),
+            reduced_coupling(lower, a_top_base),
+            reduced_entry(rhs, b_top, b_base),
+        )
+        x_padded = _padded(x_kept, 0.0)
+        x_top, x_base = take_static(x_padded, top), take_static(x_padded, schedule.base)
+    else:
+        x_kept = jnp.zeros((0,) + rhs.shape[1:], rhs.dtype)
+        x_top = x_base = zero
+
+    def substitute(x_above, row):  # heads first: each node after the one above it
+        inv_j, r_j, upper_j, a_jb_j = row
+        x = (r_j - upper_j * x_above - a_jb_j * x_base) * inv_j
+        return x, x
+
+    _, x_chains = jax.lax.scan(
+        substitute, x_top, (inv, r, rows[1], a_jb), reverse=True, unroll=unroll
+    )
+    x_chains = x_chains.reshape((-1,) + rhs.shape[1:])
+    return take_static(jnp.concatenate([x_chains, x_kept]), schedule.position)
+
+
+def branched_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: bool = False):
+    """`tree_solve` computed by branches (module docstring): same arguments, same result
+    and the same implicit derivative."""
+    primal = functools.partial(_branched_primal, branch_schedule(order))
+    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+
+
+@dataclass(frozen=True)
+class BranchedSolver(LinearSolver):
+    """Chains eliminated side by side, then the reduced tree node by node (`branched_solve`)."""
+
+    name = "branched"
+
+    def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
+        return branched_solve(structure.tree, diag, upper, lower, rhs, upper_zero_at_roots)
+
+    def sequential_iterations(self, structure) -> int:
+        schedule = branch_schedule(structure.tree)
+        reduced = order_iterations(schedule.reduced) if schedule.num_kept else 0
+        return 2 * schedule.length + reduced
