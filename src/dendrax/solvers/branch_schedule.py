@@ -1,15 +1,17 @@
 """Schedule of the branched tree solve (`dendrax.solvers.branched`), built once in numpy.
 
-A node of a forest is *kept* if it has two or more children; every other node lies on
-exactly one *chain*: a maximal unbranched path of non-kept nodes, from its *head* (a root,
-or a child of a kept node, the chain's *top*) down to its *bottom* (a leaf, or the parent of
-a kept node, the chain's *base*). Eliminating the nodes of every chain leaves the tree
-matrix of the kept nodes alone, in which each kept node hangs from the top of the chain
-above it (or from its kept parent directly): the *reduced tree*.
+A node of a forest is *kept* if it has two or more children (or the caller asks for it);
+every other node lies on exactly one *chain*: a maximal unbranched path of nodes that are
+not kept, from its *head* (a root, or a child of a kept node: the chain's *top*) down to its
+*bottom* (a leaf, or the parent of a kept node: the chain's *base*). Eliminating the nodes
+of every chain leaves the tree matrix of the kept nodes alone, in which each kept node hangs
+from the top of the chain above it (or from its kept parent directly): the *reduced tree*.
 
-The chains are laid out as the columns of an (L, C) table in elimination order: row 0 is
-eliminated first, row L - 1 holds every chain's head, and a chain of k < L nodes has
-dummy entries (node index `n`) in rows 0 .. L - k - 1, which eliminate to nothing.
+The chains are the rows of a (C, L) table, head in column 0; a chain of k < L nodes is
+padded with the dummy node `n` in columns k .. L - 1, which are eliminated first and to
+nothing. dendrax keeps every branch-point node (`keep_from`), so that the chains of a cell
+are exactly its branches: with the same number of compartments in every branch they are
+consecutive runs of nodes, and the table is a reshape of the node axis (`contiguous`).
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ __all__ = ["BranchSchedule", "build_branch_schedule", "order_iterations"]
 
 @dataclass(frozen=True, eq=False)
 class BranchSchedule:
-    """Index tables of the branched solve of a forest of `n` nodes (all numpy, int64).
+    """Index tables of the branched solve of a forest of `n` nodes (numpy, int64).
 
     Attributes:
         n: number of nodes; index `n` names the dummy node (padding).
-        chain_nodes: (L, C) node of every chain position, in elimination order (bottom
-            first, head in row L - 1), `n` for padding.
-        base_rows: (L, C) the chain's base (kept node below its bottom) in the row of its
-            bottom node, `n` elsewhere and for chains ending in a leaf.
+        chains: (C, L) node at every chain position, head in column 0, `n` for padding.
+        bottom: (C,) column of each chain's bottom node (its length minus one).
+        base_node: (C,) node below each chain's bottom (kept), `n` for chains ending in a
+            leaf.
+        contiguous: `chains` is `arange(C L).reshape(C, L)` and the kept nodes are
+            `C L .. n - 1` in order: values are laid out by reshapes, without gathers.
         top: (C,) reduced index of each chain's top, `K` (dummy) for chains from a root.
         base: (C,) reduced index of each chain's base, `K` for chains ending in a leaf.
         kept: (K,) node index of every kept node (the reduced tree's node order).
@@ -44,12 +48,14 @@ class BranchSchedule:
         reduced: elimination order of the reduced tree (`build_tree_order`, identical
             trees batched); None if nothing is kept.
         position: (n,) where each node's solution is, as an index into
-            `[chain solutions (L * C, row-major), reduced solution (K)]`.
+            `[chain solutions (C * L, row-major), reduced solution (K)]`.
     """
 
     n: int
-    chain_nodes: np.ndarray
-    base_rows: np.ndarray
+    chains: np.ndarray
+    bottom: np.ndarray
+    base_node: np.ndarray
+    contiguous: bool
     top: np.ndarray
     base: np.ndarray
     kept: np.ndarray
@@ -61,11 +67,11 @@ class BranchSchedule:
     @property
     def length(self) -> int:
         """L: positions per chain, the sequential steps of each sweep along the chains."""
-        return int(self.chain_nodes.shape[0])
+        return int(self.chains.shape[1])
 
     @property
     def num_chains(self) -> int:
-        return int(self.chain_nodes.shape[1])
+        return int(self.chains.shape[0])
 
     @property
     def num_kept(self) -> int:
@@ -81,12 +87,14 @@ def order_iterations(order: TreeOrder) -> int:
     return 2 * n - int(np.sum(order.parent[:n] == n))
 
 
-def build_branch_schedule(parent: np.ndarray) -> BranchSchedule:
+def build_branch_schedule(parent: np.ndarray, keep_from: int | None = None) -> BranchSchedule:
     """The chains and reduced tree of a forest.
 
     Args:
         parent: (n,) int parent of each node, -1 for roots (a forest, as for
             `build_tree_order`, which has checked it).
+        keep_from: nodes from this index on are kept whatever their number of children
+            (dendrax's branch-point nodes follow the compartments); None: none.
     """
     parent = np.asarray(parent, dtype=np.int64)
     n = parent.shape[0]
@@ -96,37 +104,31 @@ def build_branch_schedule(parent: np.ndarray) -> BranchSchedule:
     safe_parent = np.where(has_parent, parent, 0)
     n_children = np.bincount(parent[has_parent], minlength=n)
     kept_mask = n_children >= 2
+    if keep_from is not None:
+        kept_mask[int(keep_from) :] = True
     kept = np.flatnonzero(kept_mask)
     k_kept = kept.shape[0]
     reduced_index = np.full(n + 1, k_kept, dtype=np.int64)  # n (dummy) -> K (dummy)
     reduced_index[kept] = np.arange(k_kept)
-    only_child = np.full(n, n, dtype=np.int64)  # the child of a node with exactly one
+    only_child = np.full(n + 1, n, dtype=np.int64)  # the child of a node with exactly one
     single = has_parent & (n_children[safe_parent] == 1)
     only_child[parent[single]] = np.flatnonzero(single)
+    in_chain = np.concatenate([~kept_mask, [False]])  # the dummy ends every walk
 
     heads = np.flatnonzero(~kept_mask & (~has_parent | kept_mask[safe_parent]))
     # Walk all chains down at once: walk[j][c] is the j-th node of chain c from its head.
     walk = [heads]
     while True:
-        current = walk[-1]
-        nxt = np.where(current < n, only_child[np.minimum(current, n - 1)], n)
-        nxt = np.where((nxt < n) & ~kept_mask[np.minimum(nxt, n - 1)], nxt, n)
+        nxt = only_child[walk[-1]]
+        nxt = np.where(in_chain[nxt], nxt, n)
         if not np.any(nxt < n):
             break
         walk.append(nxt)
-    lengths = np.sum(np.stack(walk) < n, axis=0)
-    length = int(lengths.max())
-    n_chains = heads.shape[0]
-
-    chain_nodes = np.full((length, n_chains), n, dtype=np.int64)
+    chains = np.stack(walk, axis=1)  # (C, L)
+    n_chains, length = chains.shape
     columns = np.arange(n_chains)
-    for j, nodes in enumerate(walk):  # j-th node from the head sits in row L - 1 - j
-        real = nodes < n
-        chain_nodes[length - 1 - j, columns[real]] = nodes[real]
-    bottom = chain_nodes[length - lengths, columns]
-    base_node = only_child[bottom]  # kept, or n for a leaf
-    base_rows = np.full((length, n_chains), n, dtype=np.int64)
-    base_rows[length - lengths, columns] = base_node
+    bottom = np.sum(chains < n, axis=1) - 1
+    base_node = only_child[chains[columns, bottom]]  # kept, or n for a leaf
     top_node = np.where(has_parent[heads], parent[heads], n)
 
     above = np.full(k_kept, n_chains, dtype=np.int64)
@@ -143,14 +145,16 @@ def build_branch_schedule(parent: np.ndarray) -> BranchSchedule:
     source = np.where(from_chain & (chain_top < n), n + 1 + above, np.where(direct, kept, n))
 
     position = np.empty(n, dtype=np.int64)
-    flat = chain_nodes.reshape(-1)
+    flat = chains.reshape(-1)
     real = flat < n
     position[flat[real]] = np.flatnonzero(real)
     position[kept] = length * n_chains + np.arange(k_kept)
     return BranchSchedule(
         n=n,
-        chain_nodes=chain_nodes,
-        base_rows=base_rows,
+        chains=chains,
+        bottom=bottom,
+        base_node=base_node,
+        contiguous=bool(np.array_equal(position, np.arange(n))),
         top=reduced_index[top_node],
         base=reduced_index[base_node],
         kept=kept,

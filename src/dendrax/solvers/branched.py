@@ -41,11 +41,11 @@ MAX_UNROLLED = 16
 
 
 @functools.lru_cache(maxsize=64)
-def branch_schedule(order: TreeOrder) -> BranchSchedule:
+def branch_schedule(order: TreeOrder, keep_from: int | None = None) -> BranchSchedule:
     """The `BranchSchedule` of the forest of `order` (cached per order object)."""
     n = order.num_nodes
     parent = order.parent[:n]
-    return build_branch_schedule(np.where(parent == n, -1, parent))
+    return build_branch_schedule(np.where(parent == n, -1, parent), keep_from)
 
 
 def _padded(x, value):
@@ -53,13 +53,41 @@ def _padded(x, value):
     return jnp.concatenate([x, jnp.full((1,) + x.shape[1:], value, x.dtype)])
 
 
-def _rows(x_padded, table: np.ndarray):
-    """(L, C, ...) entries of an (n + 1, ...) array at the nodes of an (L, C) table."""
-    flat = take_static(x_padded, table.reshape(-1))
-    return flat.reshape(table.shape + x_padded.shape[1:])
+def _layout(schedule: BranchSchedule, x, pad_value):
+    """(C, L, ...) chain entries and (K, ...) kept entries of an (n, ...) array."""
+    if schedule.contiguous:
+        cl = schedule.num_chains * schedule.length
+        chains = x[:cl].reshape(schedule.chains.shape + x.shape[1:])
+        return chains, x[cl:]
+    flat = take_static(_padded(x, pad_value), schedule.chains.reshape(-1))
+    return flat.reshape(schedule.chains.shape + x.shape[1:]), take_static(x, schedule.kept)
 
 
-def _eliminate(carry, row):
+def _sweep(step, carry, columns, reverse: bool):
+    """`step` over the columns (positions) of (C, L, ...) arrays, last column first if
+    `reverse`; returns the final carry and the stacked (C, L, ...) outputs."""
+    length = columns[0].shape[1]
+    if length > MAX_UNROLLED:
+        moved = tuple(jnp.moveaxis(x, 1, 0) for x in columns)
+        carry, out = jax.lax.scan(step, carry, moved, reverse=reverse)
+        return carry, tuple(jnp.moveaxis(y, 0, 1) for y in out)
+    outs = [None] * length
+    for j in reversed(range(length)) if reverse else range(length):
+        carry, outs[j] = step(carry, tuple(x[:, j] for x in columns))
+    return carry, tuple(jnp.stack(ys, axis=1) for ys in zip(*outs, strict=True))
+
+
+def _base_rows(schedule: BranchSchedule, values, like):
+    """(C, L, ...) array holding each chain's `values` (C, ...) at its bottom, else 0."""
+    if np.all(schedule.bottom == schedule.length - 1):  # no padding: one column
+        zeros = jnp.zeros_like(like[:, :-1])
+        return jnp.concatenate([zeros, values[:, None]], axis=1)
+    at_bottom = schedule.bottom[:, None] == np.arange(schedule.length)[None, :]
+    at_bottom = at_bottom.reshape(at_bottom.shape + (1,) * (values.ndim - 1))
+    return jnp.where(at_bottom, values[:, None], 0.0).astype(like.dtype)
+
+
+def _eliminate(carry, column):
     """Eliminate one position of every chain (a node `j` with parent `p` and base `B`).
 
     The carry holds, per chain: the updates of node j's diagonal and right side from the
@@ -67,7 +95,7 @@ def _eliminate(carry, row):
     the accumulated updates of the base's diagonal and right side.
     """
     d_up, b_up, a_jb, a_bj, d_base, b_base = carry
-    diag, upper, lower, rhs, base_upper, base_lower = row
+    diag, upper, lower, rhs, base_upper, base_lower = column
     inv = 1.0 / (diag + d_up)
     r = rhs + b_up
     a_jb = a_jb + base_lower  # the bottom node meets its base: A[j, B] = lower[B]
@@ -80,28 +108,29 @@ def _eliminate(carry, row):
 
 def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
     """Solve (n, ...) arrays (`upper` 0 at roots) with `schedule`."""
-    nodes, base_rows = schedule.chain_nodes, schedule.base_rows
-    unroll = True if schedule.length <= MAX_UNROLLED else 1
-    rows = (
-        _rows(_padded(diag, 1.0), nodes),
-        _rows(_padded(upper, 0.0), nodes),
-        _rows(_padded(lower, 0.0), nodes),
-        _rows(_padded(rhs, 0.0), nodes),
-        _rows(_padded(upper, 0.0), base_rows),
-        _rows(_padded(lower, 0.0), base_rows),
+    d_chain, d_kept = _layout(schedule, diag, 1.0)
+    u_chain, u_kept = _layout(schedule, upper, 0.0)
+    l_chain, l_kept = _layout(schedule, lower, 0.0)
+    b_chain, b_kept = _layout(schedule, rhs, 0.0)
+    base_upper = _base_rows(schedule, take_static(_padded(upper, 0.0), schedule.base_node), u_chain)
+    base_lower = _base_rows(schedule, take_static(_padded(lower, 0.0), schedule.base_node), l_chain)
+    zero = jnp.zeros((schedule.num_chains,) + rhs.shape[1:], rhs.dtype)
+    carry, (inv, r, a_jb) = _sweep(
+        _eliminate,
+        (zero,) * 6,
+        (d_chain, u_chain, l_chain, b_chain, base_upper, base_lower),
+        reverse=True,
     )
-    zero = jnp.zeros(nodes.shape[1:] + rhs.shape[1:], rhs.dtype)
-    carry, (inv, r, a_jb) = jax.lax.scan(_eliminate, (zero,) * 6, rows, unroll=unroll)
     d_top, b_top, a_top_base, a_base_top, d_base, b_base = carry
 
     k = schedule.num_kept
     if k:
-        kept, above, top = schedule.kept, schedule.above, schedule.top
+        above, top = schedule.above, schedule.top
         room = jnp.zeros((k + 1,) + rhs.shape[1:], rhs.dtype)  # K: chains from a root
 
         def reduced_entry(own, from_top, from_base):
             return (
-                take_static(own, kept)
+                own
                 + take_static(_padded(from_base, 0.0), above)
                 + scatter_add_static(room, top, from_top)[:k]
             )
@@ -112,10 +141,10 @@ def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
 
         x_kept = _solve(
             schedule.reduced,
-            reduced_entry(diag, d_top, d_base),
+            reduced_entry(d_kept, d_top, d_base),
             reduced_coupling(upper, a_base_top),
             reduced_coupling(lower, a_top_base),
-            reduced_entry(rhs, b_top, b_base),
+            reduced_entry(b_kept, b_top, b_base),
         )
         x_padded = _padded(x_kept, 0.0)
         x_top, x_base = take_static(x_padded, top), take_static(x_padded, schedule.base)
@@ -123,22 +152,29 @@ def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
         x_kept = jnp.zeros((0,) + rhs.shape[1:], rhs.dtype)
         x_top = x_base = zero
 
-    def substitute(x_above, row):  # heads first: each node after the one above it
-        inv_j, r_j, upper_j, a_jb_j = row
+    def substitute(x_above, column):  # heads first: each node after the one above it
+        inv_j, r_j, upper_j, a_jb_j = column
         x = (r_j - upper_j * x_above - a_jb_j * x_base) * inv_j
-        return x, x
+        return x, (x,)
 
-    _, x_chains = jax.lax.scan(
-        substitute, x_top, (inv, r, rows[1], a_jb), reverse=True, unroll=unroll
-    )
-    x_chains = x_chains.reshape((-1,) + rhs.shape[1:])
-    return take_static(jnp.concatenate([x_chains, x_kept]), schedule.position)
+    _, (x_chains,) = _sweep(substitute, x_top, (inv, r, u_chain, a_jb), reverse=False)
+    x = jnp.concatenate([x_chains.reshape((-1,) + rhs.shape[1:]), x_kept])
+    return x if schedule.contiguous else take_static(x, schedule.position)
 
 
-def branched_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: bool = False):
+def branched_solve(
+    order: TreeOrder,
+    diag,
+    upper,
+    lower,
+    rhs,
+    upper_zero_at_roots: bool = False,
+    keep_from: int | None = None,
+):
     """`tree_solve` computed by branches (module docstring): same arguments, same result
-    and the same implicit derivative."""
-    primal = functools.partial(_branched_primal, branch_schedule(order))
+    and the same implicit derivative. `keep_from`: nodes from this index on are kept
+    (`build_branch_schedule`)."""
+    primal = functools.partial(_branched_primal, branch_schedule(order, keep_from))
     return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
 
 
@@ -149,9 +185,11 @@ class BranchedSolver(LinearSolver):
     name = "branched"
 
     def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
-        return branched_solve(structure.tree, diag, upper, lower, rhs, upper_zero_at_roots)
+        return branched_solve(
+            structure.tree, diag, upper, lower, rhs, upper_zero_at_roots, structure.n_comp
+        )
 
     def sequential_iterations(self, structure) -> int:
-        schedule = branch_schedule(structure.tree)
+        schedule = branch_schedule(structure.tree, structure.n_comp)
         reduced = order_iterations(schedule.reduced) if schedule.num_kept else 0
         return 2 * schedule.length + reduced
