@@ -41,6 +41,7 @@ class BranchSchedule:
         base: (C,) reduced index of each chain's base, `K` for chains ending in a leaf.
         kept: (K,) node index of every kept node (the reduced tree's node order).
         above: (K,) chain whose base each kept node is, `C` (none) otherwise.
+        below: (K, M) the chains whose top each kept node is, padded with `C` (none).
         reduced_source: (K,) where the reduced off-diagonals come from, as indices into
             `[upper or lower (n), 0, chain couplings (C)]`: a kept node's own entry if its
             parent is kept, `n` (zero) for a reduced root, `n + 1 + c` for the fill-in of
@@ -60,6 +61,7 @@ class BranchSchedule:
     base: np.ndarray
     kept: np.ndarray
     above: np.ndarray
+    below: np.ndarray
     reduced_source: np.ndarray
     reduced: TreeOrder | None
     position: np.ndarray
@@ -144,6 +146,15 @@ def build_branch_schedule(parent: np.ndarray, keep_from: int | None = None) -> B
     # chains from a root give their base no parent: its coupling stays 0 (source n)
     source = np.where(from_chain & (chain_top < n), n + 1 + above, np.where(direct, kept, n))
 
+    # chains hanging from each kept node, as a padded table (gathers instead of a scatter)
+    top = reduced_index[top_node]
+    hanging = np.flatnonzero(top < k_kept)
+    by_top = hanging[np.argsort(top[hanging], kind="stable")]
+    counts = np.bincount(top[hanging], minlength=k_kept)
+    rank = np.arange(by_top.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    below = np.full((k_kept, max(int(counts.max()) if k_kept else 0, 1)), n_chains, np.int64)
+    below[top[by_top], rank] = by_top
+
     position = np.empty(n, dtype=np.int64)
     flat = chains.reshape(-1)
     real = flat < n
@@ -155,10 +166,11 @@ def build_branch_schedule(parent: np.ndarray, keep_from: int | None = None) -> B
         bottom=bottom,
         base_node=base_node,
         contiguous=bool(np.array_equal(position, np.arange(n))),
-        top=reduced_index[top_node],
+        top=top,
         base=reduced_index[base_node],
         kept=kept,
         above=above,
+        below=below,
         reduced_source=source.astype(np.int64),
         reduced=build_tree_order(reduced_parent) if k_kept else None,
         position=position,

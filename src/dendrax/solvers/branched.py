@@ -14,7 +14,10 @@ solve then
 
 The sequential work per solve is two sweeps of the longest chain plus the reduced tree's
 node-by-node solve, instead of every node twice; for a cell of many branches the rest is
-vector arithmetic across branches. Its derivative is `tree_solve`'s implicit rule
+vector arithmetic across branches. On XLA's CPU backend each of those vector steps is a
+kernel of its own while the node-by-node loop is one, so the two solvers take about the
+same time there (figures in `bench/bench_cpu_solve.py`); the fewer dependent steps matter
+where each step is a kernel launch anyway (GPUs). Its derivative is `tree_solve`'s implicit rule
 (`tree.implicit_tree_solve`): one more such solve, with the transposed matrix in reverse
 mode. Under `vmap` the chain sweeps batch as vector operations, and the reduced solve
 batches as `tree_solve` does.
@@ -32,7 +35,7 @@ import numpy as np
 from dendrax.solvers.branch_schedule import BranchSchedule, build_branch_schedule, order_iterations
 from dendrax.solvers.interfaces import LinearSolver
 from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
-from dendrax.utils.jax_utils import scatter_add_static, take_static
+from dendrax.utils.jax_utils import take_static
 
 __all__ = ["BranchedSolver", "branch_schedule", "branched_solve"]
 
@@ -109,8 +112,8 @@ def _eliminate(carry, column):
 def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
     """Solve (n, ...) arrays (`upper` 0 at roots) with `schedule`."""
     d_chain, d_kept = _layout(schedule, diag, 1.0)
-    u_chain, u_kept = _layout(schedule, upper, 0.0)
-    l_chain, l_kept = _layout(schedule, lower, 0.0)
+    u_chain, _ = _layout(schedule, upper, 0.0)
+    l_chain, _ = _layout(schedule, lower, 0.0)
     b_chain, b_kept = _layout(schedule, rhs, 0.0)
     base_upper = _base_rows(schedule, take_static(_padded(upper, 0.0), schedule.base_node), u_chain)
     base_lower = _base_rows(schedule, take_static(_padded(lower, 0.0), schedule.base_node), l_chain)
@@ -125,15 +128,14 @@ def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
 
     k = schedule.num_kept
     if k:
-        above, top = schedule.above, schedule.top
-        room = jnp.zeros((k + 1,) + rhs.shape[1:], rhs.dtype)  # K: chains from a root
+        above, below = schedule.above, schedule.below
 
         def reduced_entry(own, from_top, from_base):
-            return (
-                own
-                + take_static(_padded(from_base, 0.0), above)
-                + scatter_add_static(room, top, from_top)[:k]
-            )
+            from_top = _padded(from_top, 0.0)
+            total = own + take_static(_padded(from_base, 0.0), above)
+            for column in below.T:  # the chains below each kept node (a few at most)
+                total = total + take_static(from_top, column)
+            return total
 
         def reduced_coupling(own, fill):
             source = jnp.concatenate([_padded(own, 0.0), fill])
@@ -147,7 +149,8 @@ def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
             reduced_entry(b_kept, b_top, b_base),
         )
         x_padded = _padded(x_kept, 0.0)
-        x_top, x_base = take_static(x_padded, top), take_static(x_padded, schedule.base)
+        x_top = take_static(x_padded, schedule.top)
+        x_base = take_static(x_padded, schedule.base)
     else:
         x_kept = jnp.zeros((0,) + rhs.shape[1:], rhs.dtype)
         x_top = x_base = zero
