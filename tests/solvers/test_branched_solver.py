@@ -14,7 +14,13 @@ import dendrax as jx
 from dendrax.channels import HH
 from dendrax.modules.export import module_structure
 from dendrax.solvers.branch_schedule import build_branch_schedule
-from dendrax.solvers.branched import MAX_UNROLLED, BranchedSolver, branch_schedule, branched_solve
+from dendrax.solvers.branched import (
+    MAX_CLOSED_FORM,
+    MAX_UNROLLED,
+    BranchedSolver,
+    branch_schedule,
+    branched_solve,
+)
 from dendrax.solvers.registry import linear_solver
 from dendrax.solvers.tree import build_tree_order
 
@@ -42,7 +48,9 @@ def _shapes():
     return {
         "single node": np.array([-1]),
         "two roots": np.array([-1, -1]),
-        "chain": np.arange(-1, 49),
+        # one chain solved in closed form, by unrolled sweeps, and by a loop
+        "short chain": np.arange(-1, MAX_CLOSED_FORM - 1),
+        "chain": np.arange(-1, MAX_UNROLLED - 1),
         "long chain": np.arange(-1, 3 * MAX_UNROLLED),
         "star": np.array([-1] + [0] * 30),
         "star of chains": np.array([-1] + [0 if i % 4 == 0 else i for i in range(40)]),

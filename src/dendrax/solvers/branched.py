@@ -33,12 +33,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from dendrax.solvers.branch_schedule import BranchSchedule, build_branch_schedule, order_iterations
+from dendrax.solvers.chain_inverse import chain_inverse
 from dendrax.solvers.interfaces import LinearSolver
 from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
 from dendrax.utils.jax_utils import take_static
 
 __all__ = ["BranchedSolver", "branch_schedule", "branched_solve"]
 
+#: Chains up to this long are solved through their explicit inverse (`chain_inverse`, work
+#: O(L^2) per chain); longer ones by sweeps along the chain.
+MAX_CLOSED_FORM = 8
 #: Chains up to this long are swept by unrolled steps (no loop); longer ones by a loop.
 MAX_UNROLLED = 16
 
@@ -109,20 +113,83 @@ def _eliminate(carry, column):
     return carry, (inv, r, a_jb)
 
 
+def _eliminate_by_sweeps(schedule: BranchSchedule, d, u, l, b, base_upper, base_lower):
+    """Chain elimination position by position (`_eliminate`): the six per-chain results
+    (top's diagonal and right-side updates, `A[T, B]`, `A[B, T]`, base's updates) and the
+    back-substitution `x(x_top, x_base) -> (C, L)`."""
+    zero = jnp.zeros(b.shape[:1] + b.shape[2:], b.dtype)
+    base_upper = _base_rows(schedule, base_upper, u)
+    base_lower = _base_rows(schedule, base_lower, l)
+    carry, (inv, r, a_jb) = _sweep(
+        _eliminate, (zero,) * 6, (d, u, l, b, base_upper, base_lower), reverse=True
+    )
+
+    def substitute(x_top, x_base):
+        def step(x_above, column):  # heads first: each node after the one above it
+            inv_j, r_j, upper_j, a_jb_j = column
+            x = (r_j - upper_j * x_above - a_jb_j * x_base) * inv_j
+            return x, (x,)
+
+        return _sweep(step, x_top, (inv, r, u, a_jb), reverse=False)[1][0]
+
+    return carry, substitute
+
+
+def _eliminate_by_inverse(schedule: BranchSchedule, d, u, l, b, base_upper, base_lower):
+    """`_eliminate_by_sweeps` through the chains' explicit inverses `G` (`chain_inverse`):
+    the Schur complement of the chains and their solution in closed form."""
+    length = schedule.length
+    g = chain_inverse(d, u, l)
+    cols = range(length)
+    g_b = [sum(g[j][m] * b[:, m] for m in cols) for j in cols]  # G b
+    if np.all(schedule.bottom == length - 1):  # every base couples to the last column
+
+        def g_base(j):  # (G a)_j for the base column a = lower[B] at the bottom
+            return g[j][length - 1] * base_lower
+
+        def at_base(values):  # sum_j A[B, j] values_j
+            return base_upper * values[length - 1]
+
+    else:
+        at_bottom = [(schedule.bottom == j).astype(d.dtype) for j in cols]
+
+        def g_base(j):
+            return base_lower * sum(g[j][m] * at_bottom[m] for m in cols)
+
+        def at_base(values):
+            return base_upper * sum(values[j] * at_bottom[j] for j in cols)
+
+    g_a = [g_base(j) for j in cols]
+    head_lower, head_upper = l[:, 0], u[:, 0]  # A[T, head], A[head, T]
+    carry = (
+        -head_lower * head_upper * g[0][0],
+        -head_lower * g_b[0],
+        -head_lower * g_a[0],
+        -at_base([g[j][0] for j in cols]) * head_upper,
+        -at_base(g_a),
+        -at_base(g_b),
+    )
+
+    def substitute(x_top, x_base):
+        top = head_upper * x_top
+        return jnp.stack([g_b[j] - g[j][0] * top - g_a[j] * x_base for j in cols], axis=1)
+
+    return carry, substitute
+
+
 def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
     """Solve (n, ...) arrays (`upper` 0 at roots) with `schedule`."""
     d_chain, d_kept = _layout(schedule, diag, 1.0)
     u_chain, _ = _layout(schedule, upper, 0.0)
     l_chain, _ = _layout(schedule, lower, 0.0)
     b_chain, b_kept = _layout(schedule, rhs, 0.0)
-    base_upper = _base_rows(schedule, take_static(_padded(upper, 0.0), schedule.base_node), u_chain)
-    base_lower = _base_rows(schedule, take_static(_padded(lower, 0.0), schedule.base_node), l_chain)
-    zero = jnp.zeros((schedule.num_chains,) + rhs.shape[1:], rhs.dtype)
-    carry, (inv, r, a_jb) = _sweep(
-        _eliminate,
-        (zero,) * 6,
-        (d_chain, u_chain, l_chain, b_chain, base_upper, base_lower),
-        reverse=True,
+    base_upper = take_static(_padded(upper, 0.0), schedule.base_node)
+    base_lower = take_static(_padded(lower, 0.0), schedule.base_node)
+    eliminate = (
+        _eliminate_by_inverse if schedule.length <= MAX_CLOSED_FORM else _eliminate_by_sweeps
+    )
+    carry, substitute = eliminate(
+        schedule, d_chain, u_chain, l_chain, b_chain, base_upper, base_lower
     )
     d_top, b_top, a_top_base, a_base_top, d_base, b_base = carry
 
@@ -153,14 +220,9 @@ def _branched_primal(schedule: BranchSchedule, diag, upper, lower, rhs):
         x_base = take_static(x_padded, schedule.base)
     else:
         x_kept = jnp.zeros((0,) + rhs.shape[1:], rhs.dtype)
-        x_top = x_base = zero
+        x_top = x_base = jnp.zeros((schedule.num_chains,) + rhs.shape[1:], rhs.dtype)
 
-    def substitute(x_above, column):  # heads first: each node after the one above it
-        inv_j, r_j, upper_j, a_jb_j = column
-        x = (r_j - upper_j * x_above - a_jb_j * x_base) * inv_j
-        return x, (x,)
-
-    _, (x_chains,) = _sweep(substitute, x_top, (inv, r, u_chain, a_jb), reverse=False)
+    x_chains = substitute(x_top, x_base)
     x = jnp.concatenate([x_chains.reshape((-1,) + rhs.shape[1:]), x_kept])
     return x if schedule.contiguous else take_static(x, schedule.position)
 
