@@ -2,11 +2,13 @@
 
 Workloads (100 ms at dt 0.025, float64, HH everywhere, one step current, 10 recordings):
 CA1 n120 and L5PC from SWC with 4 compartments per branch, the 155 x 4 binary tree of
-`bench_core.py`, the 100-cell network of `bench_network.py` (4 x 4 compartments each), and a
-single compartment. For each workload and solver: run time (fastest of 5 warm runs of
+`bench_core.py`, the 100-cell network of `bench_network.py` (4 x 4 compartments each), a
+cell of 3 x 3 compartments and a single compartment. For each workload and solver: run time (fastest of 5 warm runs of
 `jax.jit(integrate)`, then the fastest of `--rounds` such rounds, solvers interleaved),
 compile time (first call minus a warm call) and the dependent loop iterations of one solve
-(`LinearSolver.sequential_iterations`; backward Euler solves once per step).
+(`LinearSolver.sequential_iterations`; backward Euler solves once per step). Solvers: "tree"
+(node by node, XLA loops), "branched" (chains side by side, then the branch points) and
+"tree.native" (the node-by-node solve as a compiled FFI kernel, where it builds).
 
 `--split` adds the share of the solve in a step: the run time with a solver that solves the
 same system twice per step, minus the run time with one solve, is the cost of one solve.
@@ -62,6 +64,8 @@ def _cell(case):
         return jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=parents)
     if case == "hh1":
         return jx.Cell(jx.Branch(jx.Compartment(), ncomp=1), parents=[-1])
+    if case == "cell3x3":
+        return jx.Cell(jx.Branch(jx.Compartment(), ncomp=3), parents=[-1, 0, 0])
     if case == "network100":
         cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=[-1, 0, 0, 1])
         net = jx.Network([cell] * 100)
@@ -124,11 +128,11 @@ def bench(case, solvers, rounds):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="ca1,l5pc,tree155x4,network100,hh1")
+    parser.add_argument("--cases", default="ca1,l5pc,tree155x4,network100,cell3x3,hh1")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--split", action="store_true")
     args = parser.parse_args()
-    solvers = ["tree", "branched"]
+    solvers = ["tree", "branched", "tree.native"]
     if args.split:
         register_linear_solver(_TwiceSolver())
         solvers.append(_TwiceSolver.name)

@@ -226,7 +226,7 @@ def test_an_empty_forest_is_refused():
         build_branch_schedule(np.zeros(0, dtype=np.int64))
 
 
-def test_integrate_matches_the_tree_solver_on_ca1():
+def test_integrate_with_the_new_solvers_matches_the_tree_solver_on_ca1():
     path = SWC_DIR / "morph_ca1_n120.swc"
     if not path.exists():
         pytest.skip(f"shared morphology {path} is absent (set DENDRAX_SWC_DIR)")
@@ -239,8 +239,9 @@ def test_integrate_matches_the_tree_solver_on_ca1():
         cell.branch(b).loc(0.5).record("v", verbose=False)
     runs = {
         name: np.asarray(jx.integrate(cell, t_max=10.0, delta_t=0.025, voltage_solver=name))
-        for name in ("tree", "branched")
+        for name in ("tree", "branched", "tree.native")
     }
     assert runs["tree"].max() > 0.0  # the cell spikes
     np.testing.assert_allclose(runs["branched"], runs["tree"], rtol=0, atol=1e-10)
+    np.testing.assert_allclose(runs["tree.native"], runs["tree"], rtol=0, atol=1e-10)
     assert linear_solver("branched") is not linear_solver("tree")

@@ -16,6 +16,7 @@ from dendrax.solvers.dense import DenseSolver
 from dendrax.solvers.exponential_euler import ExponentialEuler
 from dendrax.solvers.forward_euler import ForwardEuler
 from dendrax.solvers.interfaces import LinearSolver, TimeScheme
+from dendrax.solvers.native_tree import NativeTreeSolver
 from dendrax.solvers.sparse import SparseSolver
 from dendrax.solvers.tree import TreeSolver
 
@@ -87,3 +88,4 @@ register_linear_solver(
 register_linear_solver(SparseSolver(), aliases=("jax.sparse",))
 register_linear_solver(DenseSolver())
 register_linear_solver(BranchedSolver())
+register_linear_solver(NativeTreeSolver())
