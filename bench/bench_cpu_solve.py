@@ -3,8 +3,9 @@
 Workloads (100 ms at dt 0.025, float64, HH everywhere, one step current, 10 recordings):
 CA1 n120 and L5PC from SWC with 4 compartments per branch, the 155 x 4 binary tree of
 `bench_core.py`, the 100-cell network of `bench_network.py` (4 x 4 compartments each), a
-cell of 3 x 3 compartments and a single compartment. For each workload and solver: run time (fastest of 5 warm runs of
-`jax.jit(integrate)`, then the fastest of `--rounds` such rounds, solvers interleaved),
+cell of 3 x 3 compartments and a single compartment. For each workload and solver: run
+time (fastest of 5 warm runs of `jax.jit(integrate)`, then the fastest of `--rounds` such
+rounds, solvers interleaved),
 compile time (first call minus a warm call) and the dependent loop iterations of one solve
 (`LinearSolver.sequential_iterations`; backward Euler solves once per step). Solvers: "tree"
 (node by node, XLA loops), "branched" (chains side by side, then the branch points) and
