@@ -18,9 +18,9 @@ vector arithmetic across branches. On XLA's CPU backend each of those vector ste
 kernel of its own while the node-by-node loop is one, so there it is no faster than the
 `tree` solver (a few per cent slower on the cells of `bench/bench_cpu_solve.py`); the fewer
 dependent steps matter where each step is a kernel launch anyway (GPUs). Its derivative is
-`tree_solve`'s implicit rule (`tree.implicit_tree_solve`): one more such solve, with the transposed matrix in reverse
-mode. Under `vmap` the chain sweeps batch as vector operations, and the reduced solve
-batches as `tree_solve` does.
+`tree_solve`'s implicit rule (`tree.implicit_tree_solve`): one more such solve, with the
+transposed matrix in reverse mode. Under `vmap` the chain sweeps batch as vector
+operations, and the reduced solve batches as `tree_solve` does.
 """
 
 from __future__ import annotations
