@@ -10,11 +10,13 @@ registered::
 from __future__ import annotations
 
 from dendrax.solvers.backward_euler import BackwardEuler
+from dendrax.solvers.branched import BranchedSolver
 from dendrax.solvers.crank_nicolson import CrankNicolson
 from dendrax.solvers.dense import DenseSolver
 from dendrax.solvers.exponential_euler import ExponentialEuler
 from dendrax.solvers.forward_euler import ForwardEuler
 from dendrax.solvers.interfaces import LinearSolver, TimeScheme
+from dendrax.solvers.native_tree import NativeTreeSolver
 from dendrax.solvers.sparse import SparseSolver
 from dendrax.solvers.tree import TreeSolver
 
@@ -85,3 +87,5 @@ register_linear_solver(
 )
 register_linear_solver(SparseSolver(), aliases=("jax.sparse",))
 register_linear_solver(DenseSolver())
+register_linear_solver(BranchedSolver())
+register_linear_solver(NativeTreeSolver())

@@ -36,6 +36,7 @@ __all__ = [
     "TreeOrder",
     "build_tree_order",
     "tree_solve",
+    "implicit_tree_solve",
     "tree_offdiag_matvec",
     "TreeSolver",
 ]
@@ -400,10 +401,21 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
     With `upper_zero_at_roots` the caller guarantees that `upper` is 0 at roots (the
     elimination reads it there); otherwise the roots' entries are zeroed here.
     """
+    primal = functools.partial(_solve, order)
+    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+
+
+def implicit_tree_solve(order: TreeOrder, primal, diag, upper, lower, rhs, upper_zero_at_roots):
+    """`primal(diag, upper, lower, rhs)` with the implicit derivative of `tree_solve`.
+
+    `primal` is any solve of the tree system of `order` whose `upper` is 0 at roots (it is
+    also called on the transposed system: `lower` at roots set to 0, as its `upper`). Other
+    solvers of the same matrices (`dendrax.solvers.branched`) reuse this rule.
+    """
 
     @jax.custom_jvp
     def solve(d, u, l, b):
-        return _solve(order, d, u, l, b)
+        return primal(d, u, l, b)
 
     @solve.defjvp
     def solve_jvp(primals, tangents):
@@ -414,9 +426,9 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
         x_dot = jax.lax.custom_linear_solve(
             lambda y: _matvec(order, d, u, l, y),
             residual,
-            solve=lambda _, c: _solve(order, d, u, l, c),
+            solve=lambda _, c: primal(d, u, l, c),
             # The transposed solve takes `lower` as its `upper`, which must be 0 at roots.
-            transpose_solve=lambda _, c: _solve(order, d, _zero_at_roots(order, l), u, c),
+            transpose_solve=lambda _, c: primal(d, _zero_at_roots(order, l), u, c),
         )
         return x, x_dot
 

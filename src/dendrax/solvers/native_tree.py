@@ -1,0 +1,202 @@
+"""Optional compiled tree solve: the node-by-node Hines elimination as an XLA FFI kernel.
+
+The same elimination as `dendrax.solvers.tree._solve_sequential` (same order, same
+arithmetic), written as a C++ handler of XLA's FFI (`jax.ffi`) and called once per solve:
+one kernel instead of XLA's two loops. The handler is compiled on first use with the C++
+compiler on the machine (`$CXX`, else `c++`) against the FFI headers that ship with jaxlib,
+into `$DENDRAX_NATIVE_CACHE` (default `~/.cache/dendrax`). Where no compiler is found, or
+compiling fails, or the backend is not a CPU, `NativeTreeSolver` solves with the pure-JAX
+tree solve instead (`native_available()` says which). The derivative is the tree solve's
+implicit rule (`tree.implicit_tree_solve`), whose tangent and transposed solves call the
+kernel too; under `vmap` the batch goes to the pure-JAX batched tree solve.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dendrax.solvers.interfaces import LinearSolver
+from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
+
+__all__ = ["NativeTreeSolver", "native_available", "native_tree_solve"]
+
+_SOURCE = r"""
+#include <cstdint>
+#include <cstring>
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+
+// Hines elimination in the order of `nodes` (deepest first; `parents[i]` the parent of
+// `nodes[i]`, a root names itself), then back-substitution in reverse order. The first
+// `n_inner` entries are the nodes with a parent. `x` receives the solution.
+template <ffi::DataType T>
+static ffi::Error Solve(ffi::Buffer<T> diag, ffi::Buffer<T> upper, ffi::Buffer<T> lower,
+                        ffi::Buffer<T> rhs, ffi::Buffer<ffi::S32> nodes,
+                        ffi::Buffer<ffi::S32> parents, int64_t n_inner,
+                        ffi::ResultBuffer<T> x, ffi::ResultBuffer<T> work) {
+  using V = ffi::NativeType<T>;
+  const int64_t n = static_cast<int64_t>(diag.element_count());
+  const int64_t n_elim = static_cast<int64_t>(nodes.element_count());
+  if (n_elim != n || static_cast<int64_t>(parents.element_count()) != n || n_inner > n) {
+    return ffi::Error::InvalidArgument("dendrax tree solve: inconsistent schedule sizes");
+  }
+  const V* u = upper.typed_data();
+  const V* l = lower.typed_data();
+  const int32_t* node = nodes.typed_data();
+  const int32_t* parent = parents.typed_data();
+  V* d = work->typed_data();
+  V* b = x->typed_data();
+  std::memcpy(d, diag.typed_data(), sizeof(V) * n);
+  std::memcpy(b, rhs.typed_data(), sizeof(V) * n);
+  // `work` keeps the reciprocal pivots: the back-substitution multiplies by them.
+  for (int64_t i = 0; i < n_inner; ++i) {
+    const int32_t j = node[i], p = parent[i];
+    const V inv = V(1) / d[j];
+    const V f = l[j] * inv;
+    d[j] = inv;
+    d[p] -= f * u[j];
+    b[p] -= f * b[j];
+  }
+  for (int64_t i = n_inner; i < n_elim; ++i) d[node[i]] = V(1) / d[node[i]];
+  for (int64_t i = n_elim - 1; i >= 0; --i) {
+    const int32_t j = node[i], p = parent[i];
+    b[j] = (b[j] - u[j] * b[p]) * d[j];
+  }
+  return ffi::Error::Success();
+}
+
+#define DENDRAX_BIND(T)                                     \
+  ffi::Ffi::Bind()                                          \
+      .Arg<ffi::Buffer<T>>()                                \
+      .Arg<ffi::Buffer<T>>()                                \
+      .Arg<ffi::Buffer<T>>()                                \
+      .Arg<ffi::Buffer<T>>()                                \
+      .Arg<ffi::Buffer<ffi::S32>>()                         \
+      .Arg<ffi::Buffer<ffi::S32>>()                         \
+      .Attr<int64_t>("n_inner")                             \
+      .Ret<ffi::Buffer<T>>()                                \
+      .Ret<ffi::Buffer<T>>()
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(DendraxTreeSolveF64, Solve<ffi::F64>, DENDRAX_BIND(ffi::F64));
+XLA_FFI_DEFINE_HANDLER_SYMBOL(DendraxTreeSolveF32, Solve<ffi::F32>, DENDRAX_BIND(ffi::F32));
+"""
+
+_TARGETS = {
+    np.dtype(np.float64): "dendrax_tree_solve_f64",
+    np.dtype(np.float32): "dendrax_tree_solve_f32",
+}
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("DENDRAX_NATIVE_CACHE", Path.home() / ".cache" / "dendrax"))
+
+
+def _build() -> Path | None:
+    """Path of the compiled handler library (compiled now if not cached), or None."""
+    compiler = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
+    if not compiler:
+        return None
+    include = jax.ffi.include_dir()
+    key = hashlib.sha256((_SOURCE + include + jax.__version__).encode()).hexdigest()[:16]
+    target = _cache_dir() / f"dendrax_tree_solve_{key}.so"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "tree_solve.cc"
+        source.write_text(_SOURCE)
+        built = Path(tmp) / target.name
+        command = [compiler, "-O3", "-std=c++17", "-shared", "-fPIC", "-I", include]
+        try:
+            result = subprocess.run(
+                command + [str(source), "-o", str(built)], capture_output=True, text=True
+            )
+        except OSError:  # the compiler named by $CXX does not exist or cannot run
+            return None
+        if result.returncode != 0:
+            return None
+        os.replace(built, target)  # atomic: concurrent builds leave one complete file
+    return target
+
+
+@functools.cache
+def native_available() -> bool:
+    """Whether the compiled kernel is built and registered (CPU backend only)."""
+    if jax.default_backend() != "cpu":
+        return False
+    path = _build()
+    if path is None:
+        return False
+    library = ctypes.cdll.LoadLibrary(str(path))
+    for name, symbol in (
+        (_TARGETS[np.dtype(np.float64)], library.DendraxTreeSolveF64),
+        (_TARGETS[np.dtype(np.float32)], library.DendraxTreeSolveF32),
+    ):
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
+    return True
+
+
+@functools.lru_cache(maxsize=64)
+def _schedule(order: TreeOrder):
+    """(nodes, parents, n_inner) of `order`'s node-by-node elimination (as `tree.py`)."""
+    n = order.num_nodes
+    flat = order.levels[::-1].reshape(-1)
+    nodes = flat[flat < n]
+    parents = order.parent[nodes]
+    parents = np.where(parents == n, nodes, parents)
+    n_inner = int(nodes.shape[0] - np.sum(order.parent[:n] == n))
+    return nodes.astype(np.int32), parents.astype(np.int32), n_inner
+
+
+def _native_primal(order: TreeOrder, diag, upper, lower, rhs):
+    nodes, parents, n_inner = _schedule(order)
+    shape = jax.ShapeDtypeStruct(rhs.shape, rhs.dtype)
+    call = jax.ffi.ffi_call(_TARGETS[np.dtype(rhs.dtype)], (shape, shape))
+    x, _ = call(diag, upper, lower, rhs, nodes, parents, n_inner=np.int64(n_inner))
+    return x
+
+
+def native_tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots=False):
+    """`tree_solve` by the compiled kernel where available (same result and derivative)."""
+    dtype = np.dtype(jnp.result_type(diag, upper, lower, rhs))
+    if dtype not in _TARGETS or not native_available():
+        primal = functools.partial(_solve, order)
+        return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+    diag, upper, lower, rhs = (jnp.asarray(x, dtype) for x in (diag, upper, lower, rhs))
+
+    @jax.custom_batching.custom_vmap
+    def primal(d, u, l, b):
+        return _native_primal(order, d, u, l, b)
+
+    @primal.def_vmap
+    def _primal_batched(axis_size, in_batched, d, u, l, b):
+        axes = tuple(0 if batched else None for batched in in_batched)
+        return jax.vmap(functools.partial(_solve, order), in_axes=axes)(d, u, l, b), True
+
+    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+
+
+@dataclass(frozen=True)
+class NativeTreeSolver(LinearSolver):
+    """The tree solve as a compiled FFI kernel (pure-JAX `tree` where it is not built)."""
+
+    name = "tree.native"
+
+    def solve(self, structure, diag, upper, lower, rhs, upper_zero_at_roots=False):
+        return native_tree_solve(structure.tree, diag, upper, lower, rhs, upper_zero_at_roots)
+
+    def sequential_iterations(self, structure) -> int:
+        return 2 * int(structure.n_nodes)  # the same loops as `tree`, compiled
