@@ -36,6 +36,7 @@ __all__ = [
     "TreeOrder",
     "build_tree_order",
     "tree_solve",
+    "implicit_tree_solve",
     "tree_offdiag_matvec",
     "TreeSolver",
 ]
@@ -401,29 +402,56 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
     elimination reads it there); otherwise the roots' entries are zeroed here.
     """
 
-    @jax.custom_jvp
-    def solve(d, u, l, b):
-        return _solve(order, d, u, l, b)
+    # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
+    if not upper_zero_at_roots:
+        upper = _zero_at_roots(order, upper)
+    return implicit_tree_solve(
+        order,
+        lambda d, u, l, b: _solve(order, d, u, l, b),
+        # The transposed solve takes `lower` as its `upper`, which must be 0 at roots.
+        lambda d, u, l, b: _solve(order, d, _zero_at_roots(order, l), u, b),
+        diag,
+        upper,
+        lower,
+        rhs,
+    )
 
-    @solve.defjvp
-    def solve_jvp(primals, tangents):
+
+def implicit_tree_solve(order: TreeOrder, solve, transpose_solve, diag, upper, lower, rhs):
+    """`solve(diag, upper, lower, rhs)` of a tree matrix, with its implicit derivative.
+
+    Args:
+        order: the forest (`build_tree_order`), for the matrix-vector products.
+        solve: `(diag, upper, lower, rhs) -> x`, any solver of `A x = rhs`.
+        transpose_solve: `(diag, upper, lower, rhs) -> x` solving `A^T x = rhs` for the same
+            arguments (`A^T` has `upper` and `lower` swapped).
+        diag, upper, lower, rhs: (n, ...) arrays (the module docstring's layout).
+
+    The rule is a `custom_jvp`: the tangent of `x` solves `A dx = drhs - dA x` through
+    `lax.custom_linear_solve` (reverse mode transposes it into `transpose_solve`), so each
+    mode costs one more solve, traced only when differentiated. The solution is named
+    `SOLUTION_NAME` for rematerialization policies.
+    """
+
+    @jax.custom_jvp
+    def primal(d, u, l, b):
+        return solve(d, u, l, b)
+
+    @primal.defjvp
+    def primal_jvp(primals, tangents):
         d, u, l, b = primals
         d_dot, u_dot, l_dot, b_dot = tangents
-        x = checkpoint_name(solve(d, u, l, b), SOLUTION_NAME)
+        x = checkpoint_name(primal(d, u, l, b), SOLUTION_NAME)
         residual = b_dot - _matvec(order, d_dot, u_dot, l_dot, x)
         x_dot = jax.lax.custom_linear_solve(
             lambda y: _matvec(order, d, u, l, y),
             residual,
-            solve=lambda _, c: _solve(order, d, u, l, c),
-            # The transposed solve takes `lower` as its `upper`, which must be 0 at roots.
-            transpose_solve=lambda _, c: _solve(order, d, _zero_at_roots(order, l), u, c),
+            solve=lambda _, c: solve(d, u, l, c),
+            transpose_solve=lambda _, c: transpose_solve(d, u, l, c),
         )
         return x, x_dot
 
-    # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
-    if not upper_zero_at_roots:
-        upper = _zero_at_roots(order, upper)
-    return solve(diag, upper, lower, rhs)
+    return primal(diag, upper, lower, rhs)
 
 
 @dataclass(frozen=True)

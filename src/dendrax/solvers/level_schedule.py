@@ -1,0 +1,123 @@
+"""Elimination schedule of a forest in few parallel steps (tree contraction), in numpy.
+
+Eliminating a node `v` of a tree matrix adds fill-in between the neighbours of `v`. When
+`v` has at most two neighbours (a leaf, or a node with one child), the fill-in is at most
+one new edge, between its child and its parent, so the matrix stays a tree matrix: the
+child simply gets `v`'s parent as its new parent. Nodes that are not neighbours of each
+other can be eliminated at the same time. One step of the schedule therefore eliminates
+an independent set of non-root nodes with at most one (current) child:
+
+- every leaf (the "rake" of tree contraction), and
+- every other node of each unbranched path (the "compress"), counted from the bottom of
+  the path, so that paths halve in length at every step.
+
+A forest of `n` nodes is reduced to its roots in O(log n) steps, against one step per
+node for Hines elimination and one per depth for a level-by-level elimination (which,
+along the unbranched paths of a cable, is close to one per node as well). Independent
+trees of a forest (cells of a network) are contracted simultaneously.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ContractionSchedule", "build_contraction_schedule"]
+
+
+@dataclass(frozen=True, eq=False)
+class ContractionSchedule:
+    """Which nodes are eliminated together, step after step.
+
+    Node index `n` (= `num_nodes`) is a dummy: it stands for "no child" in `children` and
+    pads the arrays of `padded`.
+
+    Attributes:
+        num_nodes: number of nodes `n` of the forest.
+        steps: one `(nodes, parents, children)` triple of (k,) int32 arrays per step: the
+            nodes eliminated in the step, their parents and their only children (or `n`)
+            at that time. The nodes of a step are neither parents nor children of each
+            other, and every node that is not a root is eliminated in exactly one step.
+        padded: the same as three (n_steps, width) int32 arrays, padded with `n`.
+    """
+
+    num_nodes: int
+    steps: tuple
+    padded: tuple
+
+    @property
+    def num_steps(self) -> int:
+        return len(self.steps)
+
+
+def _distance_to_bottom(below: np.ndarray) -> np.ndarray:
+    """(n,) number of hops from each node down its path, `below[v]` the next node (or v).
+
+    List ranking by pointer jumping: O(n log(longest path)) work, no loop over nodes. A
+    path that does not end (a cycle) does not converge within log2(n) + 1 rounds.
+    """
+    n = below.shape[0]
+    hops = (below != np.arange(n)).astype(np.int64)
+    ptr = below.copy()
+    for _ in range(n.bit_length() + 1):
+        nxt = ptr[ptr]
+        if np.array_equal(nxt, ptr):
+            return hops
+        hops = hops + hops[ptr]
+        ptr = nxt
+    raise ValueError("The compartment graph contains a cycle; it must be a forest.")
+
+
+def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
+    """Schedule the elimination of every non-root node of a forest.
+
+    Args:
+        parent: (n,) int parent of each node, -1 for roots. Must describe a forest.
+
+    Returns:
+        A `ContractionSchedule` whose steps eliminate every node except the roots.
+
+    Raises:
+        ValueError: if `parent` is not a forest (an index out of range or a cycle).
+    """
+    parent = np.asarray(parent, dtype=np.int64)
+    if parent.ndim != 1:
+        raise ValueError(f"parent must be a 1-d array of node indices; got shape {parent.shape}.")
+    n = parent.shape[0]
+    if np.any((parent < -1) | (parent >= n)):
+        raise ValueError(
+            f"parent indices must be -1 (root) or in [0, {n}); got values out of range."
+        )
+    current = parent.copy()  # parent in the partly eliminated forest; -1 root, -2 eliminated
+    steps = []
+    nodes_all = np.arange(n)
+    while True:
+        attached = np.flatnonzero(current >= 0)  # alive nodes with a parent
+        if attached.size == 0:
+            break
+        n_children = np.bincount(current[attached], minlength=n)
+        only_child = np.full(n, n, dtype=np.int64)
+        only_child[current[attached]] = attached  # valid where n_children == 1
+        candidate = (current >= 0) & (n_children <= 1)
+        # Candidates form vertical paths; `below` steps down a path (or stays at its bottom).
+        child_is_candidate = np.zeros(n, dtype=bool)
+        unary = candidate & (n_children == 1)
+        child_is_candidate[unary] = candidate[only_child[unary]]
+        below = np.where(child_is_candidate, only_child, nodes_all)
+        chosen = candidate & (_distance_to_bottom(below) % 2 == 0)
+        nodes = np.flatnonzero(chosen)
+        if nodes.size == 0:  # only cycles can leave attached nodes without candidates
+            raise ValueError("The compartment graph contains a cycle; it must be a forest.")
+        parents = current[nodes]
+        children = np.where(n_children[nodes] == 1, only_child[nodes], n)
+        has_child = children < n
+        current[children[has_child]] = parents[has_child]
+        current[nodes] = -2
+        steps.append(tuple(a.astype(np.int32) for a in (nodes, parents, children)))
+    width = max((s[0].shape[0] for s in steps), default=1)
+    padded = tuple(np.full((len(steps), width), n, dtype=np.int32) for _ in range(3))
+    for i, step in enumerate(steps):
+        for table, values in zip(padded, step, strict=True):
+            table[i, : values.shape[0]] = values
+    return ContractionSchedule(num_nodes=n, steps=tuple(steps), padded=padded)
