@@ -54,19 +54,36 @@ class ContractionSchedule:
 def _distance_to_bottom(below: np.ndarray) -> np.ndarray:
     """(n,) number of hops from each node down its path, `below[v]` the next node (or v).
 
-    List ranking by pointer jumping: O(n log(longest path)) work, no loop over nodes. A
-    path that does not end (a cycle) does not converge within log2(n) + 1 rounds.
+    List ranking by pointer jumping: O(n log(longest path)) work, no loop over nodes. The
+    paths of a forest end, so the pointers reach a fixed point.
     """
     n = below.shape[0]
     hops = (below != np.arange(n)).astype(np.int64)
     ptr = below.copy()
-    for _ in range(n.bit_length() + 1):
+    while True:
         nxt = ptr[ptr]
         if np.array_equal(nxt, ptr):
             return hops
         hops = hops + hops[ptr]
         ptr = nxt
-    raise ValueError("The compartment graph contains a cycle; it must be a forest.")
+
+
+def _check_forest(parent: np.ndarray) -> None:
+    """Raise ValueError unless every node reaches a root (-1) by following `parent`."""
+    n = parent.shape[0]
+    if np.any((parent < -1) | (parent >= n)):
+        raise ValueError(
+            f"parent indices must be -1 (root) or in [0, {n}); got values out of range."
+        )
+    up = np.where(parent < 0, np.arange(n), parent)
+    for _ in range(n.bit_length()):  # 2^k hops after k rounds: enough for any path
+        up = up[up]
+    stuck = np.flatnonzero(parent[up] >= 0)
+    if stuck.size:
+        raise ValueError(
+            f"The compartment graph contains a cycle: node {int(stuck[0])} does not lead to a "
+            "root; parent must describe a forest."
+        )
 
 
 def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
@@ -85,10 +102,7 @@ def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
     if parent.ndim != 1:
         raise ValueError(f"parent must be a 1-d array of node indices; got shape {parent.shape}.")
     n = parent.shape[0]
-    if np.any((parent < -1) | (parent >= n)):
-        raise ValueError(
-            f"parent indices must be -1 (root) or in [0, {n}); got values out of range."
-        )
+    _check_forest(parent)
     current = parent.copy()  # parent in the partly eliminated forest; -1 root, -2 eliminated
     steps = []
     nodes_all = np.arange(n)
@@ -106,9 +120,7 @@ def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
         child_is_candidate[unary] = candidate[only_child[unary]]
         below = np.where(child_is_candidate, only_child, nodes_all)
         chosen = candidate & (_distance_to_bottom(below) % 2 == 0)
-        nodes = np.flatnonzero(chosen)
-        if nodes.size == 0:  # only cycles can leave attached nodes without candidates
-            raise ValueError("The compartment graph contains a cycle; it must be a forest.")
+        nodes = np.flatnonzero(chosen)  # never empty: a tree of 2+ nodes has a leaf
         parents = current[nodes]
         children = np.where(n_children[nodes] == 1, only_child[nodes], n)
         has_child = children < n
