@@ -14,15 +14,18 @@ most one remaining child:
 - after the last step only the roots are left, and back-substitution runs the steps in
   reverse: each node from its parent and child at the time of its elimination.
 
-Each step is a few gathers, two scatter-adds and two scatter-sets over the nodes of the
-step, whatever their number, so a cell of ~1,000 nodes takes ~10 steps per sweep instead of
+Each step is three gathers, a scatter-add and a scatter-set over the nodes of the step,
+whatever their number, so a cell of ~1,000 nodes takes ~10 steps per sweep instead of
 ~1,000 iterations. The matrices of the cable equation are (weakly) diagonally dominant
 M-matrices, whose Schur complements are again such matrices, so the elimination is stable
 in any order, float32 included.
 
-The loops over steps are unrolled at trace time (`loop="unrolled"`, the default: each step
-has its own exact index arrays) or a `lax.scan` over index tables padded to the widest step
-(`loop="scan"`, for very deep schedules: compile time independent of the number of steps).
+How the loops over steps are staged (`loop`) changes compile and run time, not results:
+"unrolled" traces every step with its own exact index arrays (compile time grows with the
+number of steps); "scan" runs each sweep as one `lax.scan` over index tables padded to the
+widest step (one step body to compile, but the padding multiplies the work, as the first
+steps are by far the widest); "mixed" (the default) unrolls the few wide leading steps and
+scans the rest, padded to at most `n` entries in all (`ContractionSchedule.padding_split`).
 Node index `n` is a dummy row (diagonal 1, everything else 0) that stands for "no child"
 and pads the tables.
 
@@ -45,8 +48,8 @@ from dendrax.solvers.tree import TreeOrder, implicit_tree_solve
 
 __all__ = ["LOOPS", "contraction_schedule", "level_parallel_solve", "LevelParallelSolver"]
 
-#: How the steps of the schedule are staged: unrolled, or one `lax.scan` per sweep.
-LOOPS = ("unrolled", "scan")
+#: How the steps of the schedule are staged (see the module docstring).
+LOOPS = ("mixed", "unrolled", "scan")
 
 _IN_BOUNDS = jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS
 
@@ -65,31 +68,40 @@ def _get(x, rows):
 
 
 def _eliminate(state, nodes, parents, children):
-    """Eliminate `nodes` (k,) from the tree matrix `state = (diag, rhs, upper, lower)`.
+    """Eliminate `nodes` (k,) from the tree matrix `state = (diag_rhs, upper_lower)`.
 
-    All arrays are (n + 1, ...) with the dummy row last. Returns the new state and the
-    (k, ...) couplings `A[v, c]` of each node to its only child at this step, which
+    `diag_rhs` and `upper_lower` are (n + 1, 2, ...) pairs of rows (the dummy row last),
+    packed so that a step is two scatters. Returns the new state and the (k, ...)
+    couplings `A[v, c]` of each node to its only child at this step, which
     back-substitution needs and the fill-in overwrites.
     """
-    d, b, u, l = state
-    d_v, b_v, u_v, l_v = (_get(x, nodes) for x in (d, b, u, l))
-    u_c, l_c = _get(u, children), _get(l, children)  # 0 at the dummy child
+    db, ul = state
+    db_v, ul_v, ul_c = _get(db, nodes), _get(ul, nodes), _get(ul, children)
+    d_v, b_v, u_v, l_v = db_v[:, 0], db_v[:, 1], ul_v[:, 0], ul_v[:, 1]
+    u_c, l_c = ul_c[:, 0], ul_c[:, 1]  # 0 at the dummy child
     to_parent = l_v / d_v  # A[p, v] / A[v, v]: row p minus this times row v
     to_child = u_c / d_v  # A[c, v] / A[v, v]
-    targets = jnp.concatenate([parents, children])
-    d = d.at[targets].add(jnp.concatenate([-to_parent * u_v, -to_child * l_c]), mode=_IN_BOUNDS)
-    b = b.at[targets].add(jnp.concatenate([-to_parent * b_v, -to_child * b_v]), mode=_IN_BOUNDS)
-    # fill-in: c now couples to p (only the dummy child repeats, and it receives zeros)
-    u = u.at[children].set(-to_child * u_v, mode=_IN_BOUNDS)
-    l = l.at[children].set(-to_parent * l_c, mode=_IN_BOUNDS)
-    return (d, b, u, l), l_c
-
-
-def _substitute(x, d, b, u, nodes, parents, children, l_c):
-    """`x` with `nodes` solved from their parents' and children's (already solved) values."""
-    x_v = (_get(b, nodes) - _get(u, nodes) * _get(x, parents) - l_c * _get(x, children)) / _get(
-        d, nodes
+    targets = jnp.concatenate([parents, children])  # several nodes can share a parent
+    db = db.at[targets].add(
+        jnp.concatenate(
+            [
+                jnp.stack([-to_parent * u_v, -to_parent * b_v], axis=1),
+                jnp.stack([-to_child * l_c, -to_child * b_v], axis=1),
+            ]
+        ),
+        mode=_IN_BOUNDS,
     )
+    # fill-in: c now couples to p (only the dummy child repeats, and it receives zeros)
+    ul = ul.at[children].set(
+        jnp.stack([-to_child * u_v, -to_parent * l_c], axis=1), mode=_IN_BOUNDS
+    )
+    return (db, ul), l_c
+
+
+def _substitute(x, db, ul, nodes, parents, children, l_c):
+    """`x` with `nodes` solved from their parents' and children's (already solved) values."""
+    db_v, u_v = _get(db, nodes), _get(ul, nodes)[:, 0]
+    x_v = (db_v[:, 1] - u_v * _get(x, parents) - l_c * _get(x, children)) / db_v[:, 0]
     return x.at[nodes].set(x_v, mode=_IN_BOUNDS)
 
 
@@ -106,27 +118,33 @@ def _solve_rows(schedule: ContractionSchedule, loop: str, diag, upper, lower, rh
         with_dummy(jnp.broadcast_to(x, shape).astype(dtype), value)
         for x, value in ((diag, 1.0), (upper, 0.0), (lower, 0.0), (rhs, 0.0))
     )
-    state = (d, b, u, l)
-    if loop == "scan":
-        tables = tuple(jnp.asarray(t.astype(np.uint32)) for t in schedule.padded)
-        state, couplings = jax.lax.scan(lambda s, idx: _eliminate(s, *idx), state, tables)
-        d, b, u, _ = state
-        x, _ = jax.lax.scan(
-            lambda x, xs: (_substitute(x, d, b, u, *xs), None),
-            b / d,  # the roots' solution; every other node is overwritten
-            (*tables, couplings),
-            reverse=True,
-        )
-        return x[:n]
-    steps = [tuple(a.astype(np.uint32) for a in step) for step in schedule.steps]
+    state = (jnp.stack([d, b], axis=1), jnp.stack([u, l], axis=1))
+    split = {
+        "unrolled": schedule.num_steps,
+        "scan": 0,
+        "mixed": schedule.padding_split(),
+    }[loop]
+    head = [tuple(a.astype(np.uint32) for a in step) for step in schedule.steps[:split]]
+    tail = None
+    if split < schedule.num_steps:
+        tail = tuple(jnp.asarray(t.astype(np.uint32)) for t in schedule.padded_tables(split))
     couplings = []
-    for step in steps:
+    for step in head:
         state, l_c = _eliminate(state, *step)
         couplings.append(l_c)
-    d, b, u, _ = state
-    x = b / d
-    for step, l_c in zip(reversed(steps), reversed(couplings), strict=True):
-        x = _substitute(x, d, b, u, *step, l_c)
+    if tail is not None:
+        state, tail_couplings = jax.lax.scan(lambda s, idx: _eliminate(s, *idx), state, tail)
+    db, ul = state
+    x = db[:, 1] / db[:, 0]  # the roots' solution; every other node is overwritten
+    if tail is not None:
+        x, _ = jax.lax.scan(
+            lambda x, xs: (_substitute(x, db, ul, *xs), None),
+            x,
+            (*tail, tail_couplings),
+            reverse=True,
+        )
+    for step, l_c in zip(reversed(head), reversed(couplings), strict=True):
+        x = _substitute(x, db, ul, *step, l_c)
     return x[:n]
 
 
@@ -150,14 +168,15 @@ def _solve(schedule: ContractionSchedule, loop: str, diag, upper, lower, rhs):
     return solve(diag, upper, lower, rhs)
 
 
-def level_parallel_solve(order: TreeOrder, diag, upper, lower, rhs, loop: str = "unrolled"):
+def level_parallel_solve(order: TreeOrder, diag, upper, lower, rhs, loop: str = "mixed"):
     """Solve `A x = rhs` for the tree matrix `A` of `order` by level-parallel elimination.
 
     Args:
         order: the forest, from `dendrax.solvers.tree.build_tree_order`.
         diag, upper, lower, rhs: (n,) arrays (layout of `dendrax.solvers.tree`); entries of
             `upper` and `lower` at roots are ignored.
-        loop: "unrolled" or "scan" (see the module docstring); the result is the same.
+        loop: "mixed", "unrolled" or "scan" (see the module docstring); the result is the
+            same.
 
     Returns:
         (n,) solution, differentiable in forward and reverse mode (implicit derivative,
@@ -184,11 +203,11 @@ class LevelParallelSolver(LinearSolver):
     sequential steps; built for GPUs, where each sequential step costs a kernel launch.
 
     Attributes:
-        loop: "unrolled" (default) or "scan", how the steps are staged.
+        loop: "mixed" (default), "unrolled" or "scan": how the steps are staged.
     """
 
     name = "level_parallel"
-    loop: str = "unrolled"
+    loop: str = "mixed"
 
     def __post_init__(self):
         if self.loop not in LOOPS:

@@ -31,7 +31,7 @@ class ContractionSchedule:
     """Which nodes are eliminated together, step after step.
 
     Node index `n` (= `num_nodes`) is a dummy: it stands for "no child" in `children` and
-    pads the arrays of `padded`.
+    pads the tables of `padded_tables`.
 
     Attributes:
         num_nodes: number of nodes `n` of the forest.
@@ -39,16 +39,34 @@ class ContractionSchedule:
             nodes eliminated in the step, their parents and their only children (or `n`)
             at that time. The nodes of a step are neither parents nor children of each
             other, and every node that is not a root is eliminated in exactly one step.
-        padded: the same as three (n_steps, width) int32 arrays, padded with `n`.
     """
 
     num_nodes: int
     steps: tuple
-    padded: tuple
 
     @property
     def num_steps(self) -> int:
         return len(self.steps)
+
+    def padded_tables(self, start: int = 0) -> tuple:
+        """`steps[start:]` as three (n_steps - start, width) int32 tables padded with `n`."""
+        steps = self.steps[start:]
+        width = max((s[0].shape[0] for s in steps), default=1)
+        tables = tuple(np.full((len(steps), width), self.num_nodes, np.int32) for _ in range(3))
+        for i, step in enumerate(steps):
+            for table, values in zip(tables, step, strict=True):
+                table[i, : values.shape[0]] = values
+        return tables
+
+    def padding_split(self) -> int:
+        """The fewest leading steps to leave out of `padded_tables` so that the tables hold
+        at most `n` entries: steps narrow down fast, so after the few wide ones the rest
+        pads cheaply."""
+        widths = [s[0].shape[0] for s in self.steps]
+        for start in range(len(widths)):
+            if (len(widths) - start) * max(widths[start:]) <= max(self.num_nodes, 1):
+                return start
+        return len(widths)
 
 
 def _distance_to_bottom(below: np.ndarray) -> np.ndarray:
@@ -127,9 +145,4 @@ def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
         current[children[has_child]] = parents[has_child]
         current[nodes] = -2
         steps.append(tuple(a.astype(np.int32) for a in (nodes, parents, children)))
-    width = max((s[0].shape[0] for s in steps), default=1)
-    padded = tuple(np.full((len(steps), width), n, dtype=np.int32) for _ in range(3))
-    for i, step in enumerate(steps):
-        for table, values in zip(padded, step, strict=True):
-            table[i, : values.shape[0]] = values
-    return ContractionSchedule(num_nodes=n, steps=tuple(steps), padded=padded)
+    return ContractionSchedule(num_nodes=n, steps=tuple(steps))
