@@ -322,3 +322,28 @@ def test_integrate_ca1_with_hh_gives_the_default_voltages():
     assert default.max() > 0.0  # it spikes
     got = np.asarray(jx.integrate(cell, t_max=8.0, voltage_solver="jaxley.dhs.gpu"))
     np.testing.assert_allclose(got, default, rtol=0, atol=1e-10)
+
+
+def test_integrate_gradient_and_vmap_match_the_tree_solver():
+    cell = jx.Cell([jx.Branch(jx.Compartment(), 3)] * 5, parents=[-1, 0, 0, 1, 1])
+    cell.insert(HH())
+    cell.init_states()
+    cell.branch(0).comp(0).stimulate(jx.step_current(0.5, 2.0, 0.3, 0.025, 4.0), verbose=False)
+    cell.branch(4).comp(2).record(verbose=False)
+    cell.branch(1).make_trainable("HH_gK", verbose=False)
+    params = cell.get_parameters()
+
+    def loss(scale, voltage_solver):
+        scaled = [{"HH_gK": params[0]["HH_gK"] * scale}]
+        return jnp.mean(jx.integrate(cell, params=scaled, t_max=4.0, voltage_solver=voltage_solver))
+
+    for solver in ("tree", "jaxley.dhs.gpu"):
+        assert np.isfinite(float(loss(1.0, solver)))
+    tree = jax.grad(loss)(1.0, "tree")
+    level = jax.grad(loss)(1.0, "jaxley.dhs.gpu")
+    assert abs(float(tree)) > 1e-4
+    assert float(level) == pytest.approx(float(tree), rel=1e-9)
+    scales = jnp.array([0.7, 1.3])
+    batched = jax.vmap(lambda a: loss(a, "jaxley.dhs.gpu"))(scales)
+    expected = jax.vmap(lambda a: loss(a, "tree"))(scales)
+    np.testing.assert_allclose(np.asarray(batched), np.asarray(expected), rtol=1e-10)
