@@ -67,42 +67,43 @@ def _get(x, rows):
     return x.at[rows].get(mode=_IN_BOUNDS)
 
 
-def _eliminate(state, nodes, parents, children):
+def _eliminate(state, nodes, parents, children, static=False):
     """Eliminate `nodes` (k,) from the tree matrix `state = (diag_rhs, upper_lower)`.
 
     `diag_rhs` and `upper_lower` are (n + 1, 2, ...) pairs of rows (the dummy row last),
     packed so that a step is two scatters. Returns the new state and the (k, ...)
     couplings `A[v, c]` of each node to its only child at this step, which
     back-substitution needs and the fill-in overwrites.
+
+    With `static` the indices are numpy arrays of one step of the schedule (nodes with a
+    child first): the dummy child is then left out of the scatters, so that a GPU does not
+    serialize many atomic additions to one row.
     """
     db, ul = state
+    n = db.shape[0] - 1
+    k = np.count_nonzero(children < n) if static else children.shape[0]
     db_v, ul_v, ul_c = _get(db, nodes), _get(ul, nodes), _get(ul, children)
     d_v, b_v, u_v, l_v = db_v[:, 0], db_v[:, 1], ul_v[:, 0], ul_v[:, 1]
     u_c, l_c = ul_c[:, 0], ul_c[:, 1]  # 0 at the dummy child
     to_parent = l_v / d_v  # A[p, v] / A[v, v]: row p minus this times row v
-    to_child = u_c / d_v  # A[c, v] / A[v, v]
-    targets = jnp.concatenate([parents, children])  # several nodes can share a parent
-    db = db.at[targets].add(
-        jnp.concatenate(
-            [
-                jnp.stack([-to_parent * u_v, -to_parent * b_v], axis=1),
-                jnp.stack([-to_child * l_c, -to_child * b_v], axis=1),
-            ]
-        ),
-        mode=_IN_BOUNDS,
-    )
-    # fill-in: c now couples to p (only the dummy child repeats, and it receives zeros)
-    ul = ul.at[children].set(
-        jnp.stack([-to_child * u_v, -to_parent * l_c], axis=1), mode=_IN_BOUNDS
-    )
+    to_child = u_c[:k] / d_v[:k]  # A[c, v] / A[v, v], for the first k nodes
+    targets = jnp.concatenate([parents, children[:k]])  # several nodes can share a parent
+    update = [
+        jnp.stack([-to_parent * u_v, -to_parent * b_v], axis=1),
+        jnp.stack([-to_child * l_c[:k], -to_child * b_v[:k]], axis=1),
+    ]
+    db = db.at[targets].add(jnp.concatenate(update), mode=_IN_BOUNDS)
+    # fill-in: c now couples to p (in tables, only the dummy child repeats; it gets zeros)
+    fill = jnp.stack([-to_child * u_v[:k], -to_parent[:k] * l_c[:k]], axis=1)
+    ul = ul.at[children[:k]].set(fill, mode=_IN_BOUNDS, unique_indices=static)
     return (db, ul), l_c
 
 
-def _substitute(x, db, ul, nodes, parents, children, l_c):
+def _substitute(x, db, ul, nodes, parents, children, l_c, static=False):
     """`x` with `nodes` solved from their parents' and children's (already solved) values."""
     db_v, u_v = _get(db, nodes), _get(ul, nodes)[:, 0]
     x_v = (db_v[:, 1] - u_v * _get(x, parents) - l_c * _get(x, children)) / db_v[:, 0]
-    return x.at[nodes].set(x_v, mode=_IN_BOUNDS)
+    return x.at[nodes].set(x_v, mode=_IN_BOUNDS, unique_indices=static)
 
 
 def _solve_rows(schedule: ContractionSchedule, loop: str, diag, upper, lower, rhs):
@@ -130,7 +131,7 @@ def _solve_rows(schedule: ContractionSchedule, loop: str, diag, upper, lower, rh
         tail = tuple(jnp.asarray(t.astype(np.uint32)) for t in schedule.padded_tables(split))
     couplings = []
     for step in head:
-        state, l_c = _eliminate(state, *step)
+        state, l_c = _eliminate(state, *step, static=True)
         couplings.append(l_c)
     if tail is not None:
         state, tail_couplings = jax.lax.scan(lambda s, idx: _eliminate(s, *idx), state, tail)
@@ -144,7 +145,7 @@ def _solve_rows(schedule: ContractionSchedule, loop: str, diag, upper, lower, rh
             reverse=True,
         )
     for step, l_c in zip(reversed(head), reversed(couplings), strict=True):
-        x = _substitute(x, db, ul, *step, l_c)
+        x = _substitute(x, db, ul, *step, l_c, static=True)
     return x[:n]
 
 

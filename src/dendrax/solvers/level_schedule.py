@@ -39,6 +39,8 @@ class ContractionSchedule:
             nodes eliminated in the step, their parents and their only children (or `n`)
             at that time. The nodes of a step are neither parents nor children of each
             other, and every node that is not a root is eliminated in exactly one step.
+            Nodes with a child come first (so they are a leading slice), each group in
+            increasing order.
     """
 
     num_nodes: int
@@ -139,6 +141,7 @@ def build_contraction_schedule(parent: np.ndarray) -> ContractionSchedule:
         below = np.where(child_is_candidate, only_child, nodes_all)
         chosen = candidate & (_distance_to_bottom(below) % 2 == 0)
         nodes = np.flatnonzero(chosen)  # never empty: a tree of 2+ nodes has a leaf
+        nodes = nodes[np.argsort(n_children[nodes] == 0, kind="stable")]  # with a child first
         parents = current[nodes]
         children = np.where(n_children[nodes] == 1, only_child[nodes], n)
         has_child = children < n
