@@ -106,8 +106,10 @@ def integrate(
         solver: "bwd_euler" (default), "crank_nicolson", "fwd_euler" or "exp_euler" (the
             propagator `expm(G dt)` is computed once per call, outside the time loop, or
             taken from `module.customize_solver_exp_euler(...)`).
-        voltage_solver: Jaxley's names ("jaxley.dhs*", "jaxley.stone" -> the tree solver;
-            "jax.sparse" -> sparse direct solve) or dendrax's "tree", "sparse", "dense".
+        voltage_solver: Jaxley's names ("jaxley.dhs.cpu", "jaxley.stone" -> the tree
+            solver; "jaxley.dhs.gpu" -> the level-parallel solver; "jaxley.dhs" -> the
+            level-parallel solver on GPU backends, else the tree solver; "jax.sparse" ->
+            sparse direct solve) or dendrax's "tree", "level_parallel", "sparse", "dense".
         checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
         all_states: states to start from (from a previous `return_states=True` run).
         return_states: also return the final states.

@@ -1,7 +1,7 @@
 """`module._init_solver_jaxley_dhs_solve(allowed_nodes_per_level)`: Jaxley's set-up call
 for `voltage_solver="jaxley.dhs.gpu"` (its suite and user scripts call it before
 `integrate`). The block width does not change the solution; dendrax accepts the call,
-checks its argument and solves with the tree solver."""
+checks its argument and solves with the level-parallel solver."""
 
 import numpy as np
 import pytest

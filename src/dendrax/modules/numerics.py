@@ -171,9 +171,9 @@ class NumericsMixin:
 
         In Jaxley it groups the compartments of each tree level into blocks of at most
         `allowed_nodes_per_level` for the GPU kernel; the result of the solve does not
-        depend on it. dendrax solves every `jaxley.dhs*` name with the same tree solver,
-        which has no such block width, so this only checks the argument (Jaxley user code
-        and tests call it before `integrate`).
+        depend on it. dendrax's level-parallel solver ("jaxley.dhs.gpu") schedules whole
+        levels at once and has no such block width, so this only checks the argument
+        (Jaxley user code and tests call it before `integrate`).
 
         Args:
             allowed_nodes_per_level: positive int, compartments per block of a tree level.

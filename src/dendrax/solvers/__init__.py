@@ -2,10 +2,12 @@
 
 Solvers are objects (`interfaces.py`), one per file, registered by name in `registry.py`.
 Linear solvers of the implicit cable system (`voltage_solver`): "tree" (Hines elimination,
-`tree.py`, O(n)), "sparse" (`jax.experimental.sparse` direct solve, `sparse.py`) and
-"dense" (`jnp.linalg.solve` on the assembled matrix, `dense.py`, O(n³); small models and
-reference use). Time-stepping schemes (`solver`): "bwd_euler", "crank_nicolson",
-"fwd_euler" and "exp_euler" (exponential Euler with the dense propagator `expm(G dt)`).
+`tree.py`, O(n)), "level_parallel" (tree contraction, `level_parallel.py`, O(log n)
+sequential steps: the default on GPU backends), "sparse" (`jax.experimental.sparse`
+direct solve, `sparse.py`) and "dense" (`jnp.linalg.solve` on the assembled matrix,
+`dense.py`, O(n³); small models and reference use). Time-stepping schemes (`solver`):
+"bwd_euler", "crank_nicolson", "fwd_euler" and "exp_euler" (exponential Euler with the
+dense propagator `expm(G dt)`).
 """
 
 from dendrax.solvers.dense import coupling_matrix, dense_solve, exp_euler_step, transition_matrix

@@ -18,7 +18,7 @@ vector arithmetic across branches. On XLA's CPU backend each of those vector ste
 kernel of its own while the node-by-node loop is one, so there it is no faster than the
 `tree` solver (a few per cent slower on the cells of `bench/bench_cpu_solve.py`); the fewer
 dependent steps matter where each step is a kernel launch anyway (GPUs). Its derivative is
-`tree_solve`'s implicit rule (`tree.implicit_tree_solve`): one more such solve, with the
+`tree_solve`'s implicit rule (`tree.implicit_primal_solve`): one more such solve, with the
 transposed matrix in reverse mode. Under `vmap` the chain sweeps batch as vector
 operations, and the reduced solve batches as `tree_solve` does.
 """
@@ -35,7 +35,7 @@ import numpy as np
 from dendrax.solvers.branch_schedule import BranchSchedule, build_branch_schedule, order_iterations
 from dendrax.solvers.chain_inverse import chain_inverse
 from dendrax.solvers.interfaces import LinearSolver
-from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
+from dendrax.solvers.tree import TreeOrder, _solve, implicit_primal_solve
 from dendrax.utils.jax_utils import take_static
 
 __all__ = ["BranchedSolver", "branch_schedule", "branched_solve"]
@@ -240,7 +240,7 @@ def branched_solve(
     and the same implicit derivative. `keep_from`: nodes from this index on are kept
     (`build_branch_schedule`)."""
     primal = functools.partial(_branched_primal, branch_schedule(order, keep_from))
-    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+    return implicit_primal_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
 
 
 @dataclass(frozen=True)

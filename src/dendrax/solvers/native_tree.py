@@ -7,7 +7,7 @@ compiler on the machine (`$CXX`, else `c++`) against the FFI headers that ship w
 into `$DENDRAX_NATIVE_CACHE` (default `~/.cache/dendrax`). Where no compiler is found, or
 compiling fails, or the backend is not a CPU, `NativeTreeSolver` solves with the pure-JAX
 tree solve instead (`native_available()` says which). The derivative is the tree solve's
-implicit rule (`tree.implicit_tree_solve`), whose tangent and transposed solves call the
+implicit rule (`tree.implicit_primal_solve`), whose tangent and transposed solves call the
 kernel too; under `vmap` the batch goes to the pure-JAX batched tree solve.
 """
 
@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from dendrax.solvers.interfaces import LinearSolver
-from dendrax.solvers.tree import TreeOrder, _solve, implicit_tree_solve
+from dendrax.solvers.tree import TreeOrder, _solve, implicit_primal_solve
 
 __all__ = ["NativeTreeSolver", "native_available", "native_tree_solve"]
 
@@ -174,7 +174,7 @@ def native_tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_r
     dtype = np.dtype(jnp.result_type(diag, upper, lower, rhs))
     if dtype not in _TARGETS or not native_available():
         primal = functools.partial(_solve, order)
-        return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+        return implicit_primal_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
     diag, upper, lower, rhs = (jnp.asarray(x, dtype) for x in (diag, upper, lower, rhs))
 
     @jax.custom_batching.custom_vmap
@@ -186,7 +186,7 @@ def native_tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_r
         axes = tuple(0 if batched else None for batched in in_batched)
         return jax.vmap(functools.partial(_solve, order), in_axes=axes)(d, u, l, b), True
 
-    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+    return implicit_primal_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ registered::
 
 from __future__ import annotations
 
+import jax
+
 from dendrax.solvers.backward_euler import BackwardEuler
 from dendrax.solvers.branched import BranchedSolver
 from dendrax.solvers.crank_nicolson import CrankNicolson
@@ -16,6 +18,7 @@ from dendrax.solvers.dense import DenseSolver
 from dendrax.solvers.exponential_euler import ExponentialEuler
 from dendrax.solvers.forward_euler import ForwardEuler
 from dendrax.solvers.interfaces import LinearSolver, TimeScheme
+from dendrax.solvers.level_parallel import LevelParallelSolver
 from dendrax.solvers.native_tree import NativeTreeSolver
 from dendrax.solvers.sparse import SparseSolver
 from dendrax.solvers.tree import TreeSolver
@@ -36,6 +39,9 @@ TIME_SCHEMES: dict[str, TimeScheme] = {}
 LINEAR_SOLVERS: dict[str, LinearSolver] = {}
 #: {any accepted voltage_solver name (Jaxley's included): registered name}.
 LINEAR_SOLVER_ALIASES: dict[str, str] = {}
+#: {voltage_solver name: {jax backend: registered name}}: names that, as Jaxley's
+#: "jaxley.dhs" does, choose by `jax.default_backend()` (the alias elsewhere).
+BACKEND_SOLVERS: dict[str, dict[str, str]] = {"jaxley.dhs": {"gpu": "level_parallel"}}
 
 
 def register_time_scheme(scheme: TimeScheme) -> TimeScheme:
@@ -66,7 +72,11 @@ def time_scheme(name) -> TimeScheme:
 
 
 def linear_solver(name) -> LinearSolver:
-    """The registered linear solver for `name`, dendrax's or Jaxley's (an instance passes)."""
+    """The registered linear solver for `name`, dendrax's or Jaxley's (an instance passes).
+
+    "jaxley.dhs" (the default of `integrate` and `dendrax.compile`) is the level-parallel
+    solver on GPU backends and the tree solver elsewhere (`BACKEND_SOLVERS`).
+    """
     if isinstance(name, LinearSolver):
         return name
     if not isinstance(name, str) or name not in LINEAR_SOLVER_ALIASES:
@@ -74,17 +84,20 @@ def linear_solver(name) -> LinearSolver:
             f"Unknown voltage_solver {name!r}. Valid names: "
             f"{', '.join(sorted(LINEAR_SOLVER_ALIASES))}."
         )
-    return LINEAR_SOLVERS[LINEAR_SOLVER_ALIASES[name]]
+    chosen = BACKEND_SOLVERS.get(name, {}).get(jax.default_backend())
+    return LINEAR_SOLVERS[chosen or LINEAR_SOLVER_ALIASES[name]]
 
 
 for _scheme in (BackwardEuler(), CrankNicolson(), ForwardEuler(), ExponentialEuler()):
     register_time_scheme(_scheme)
 # Jaxley's "jaxley.dhs" family (dendritic hierarchical scheduling), Stone's and Thomas's
-# algorithms all solve the same tree system; dendrax solves it by Hines elimination.
+# algorithms all solve the same tree system; dendrax solves it by Hines elimination, and
+# Jaxley's GPU variant by level-parallel elimination (few sequential steps).
 register_linear_solver(
     TreeSolver(),
-    aliases=("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.dhs.gpu", "jaxley.stone", "jaxley.thomas"),
+    aliases=("jaxley.dhs", "jaxley.dhs.cpu", "jaxley.stone", "jaxley.thomas"),
 )
+register_linear_solver(LevelParallelSolver(), aliases=("jaxley.dhs.gpu",))
 register_linear_solver(SparseSolver(), aliases=("jax.sparse",))
 register_linear_solver(DenseSolver())
 register_linear_solver(BranchedSolver())

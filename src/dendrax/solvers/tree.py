@@ -37,6 +37,7 @@ __all__ = [
     "build_tree_order",
     "tree_solve",
     "implicit_tree_solve",
+    "implicit_primal_solve",
     "tree_offdiag_matvec",
     "TreeSolver",
 ]
@@ -401,41 +402,68 @@ def tree_solve(order: TreeOrder, diag, upper, lower, rhs, upper_zero_at_roots: b
     With `upper_zero_at_roots` the caller guarantees that `upper` is 0 at roots (the
     elimination reads it there); otherwise the roots' entries are zeroed here.
     """
-    primal = functools.partial(_solve, order)
-    return implicit_tree_solve(order, primal, diag, upper, lower, rhs, upper_zero_at_roots)
+    return implicit_primal_solve(
+        order, functools.partial(_solve, order), diag, upper, lower, rhs, upper_zero_at_roots
+    )
 
 
-def implicit_tree_solve(order: TreeOrder, primal, diag, upper, lower, rhs, upper_zero_at_roots):
-    """`primal(diag, upper, lower, rhs)` with the implicit derivative of `tree_solve`.
+def implicit_primal_solve(order: TreeOrder, primal, diag, upper, lower, rhs, upper_zero_at_roots):
+    """`primal(diag, upper, lower, rhs)` with `tree_solve`'s implicit derivative.
 
-    `primal` is any solve of the tree system of `order` whose `upper` is 0 at roots (it is
-    also called on the transposed system: `lower` at roots set to 0, as its `upper`). Other
-    solvers of the same matrices (`dendrax.solvers.branched`) reuse this rule.
+    `primal` is any solver of the tree system of `order` that reads `upper` at roots (as
+    `_solve_sequential` does, which back-substitutes a root against itself, times its
+    `upper`), so roots' `upper` is zeroed here unless `upper_zero_at_roots`; the
+    transposed system takes `lower` as its `upper`, zeroed at roots the same way. Used by
+    `tree_solve`, `dendrax.solvers.branched` and `dendrax.solvers.native_tree`.
+    """
+    if not upper_zero_at_roots:
+        upper = _zero_at_roots(order, upper)
+    return implicit_tree_solve(
+        order,
+        primal,
+        lambda d, u, l, b: primal(d, _zero_at_roots(order, l), u, b),
+        diag,
+        upper,
+        lower,
+        rhs,
+    )
+
+
+def implicit_tree_solve(order: TreeOrder, solve, transpose_solve, diag, upper, lower, rhs):
+    """`solve(diag, upper, lower, rhs)` of a tree matrix, with its implicit derivative.
+
+    Args:
+        order: the forest (`build_tree_order`), for the matrix-vector products.
+        solve: `(diag, upper, lower, rhs) -> x`, any solver of `A x = rhs`.
+        transpose_solve: `(diag, upper, lower, rhs) -> x` solving `A^T x = rhs` for the same
+            arguments (`A^T` has `upper` and `lower` swapped).
+        diag, upper, lower, rhs: (n, ...) arrays (the module docstring's layout).
+
+    The rule is a `custom_jvp`: the tangent of `x` solves `A dx = drhs - dA x` through
+    `lax.custom_linear_solve` (reverse mode transposes it into `transpose_solve`), so each
+    mode costs one more solve, traced only when differentiated. The solution is named
+    `SOLUTION_NAME` for rematerialization policies.
     """
 
     @jax.custom_jvp
-    def solve(d, u, l, b):
-        return primal(d, u, l, b)
+    def primal(d, u, l, b):
+        return solve(d, u, l, b)
 
-    @solve.defjvp
-    def solve_jvp(primals, tangents):
+    @primal.defjvp
+    def primal_jvp(primals, tangents):
         d, u, l, b = primals
         d_dot, u_dot, l_dot, b_dot = tangents
-        x = checkpoint_name(solve(d, u, l, b), SOLUTION_NAME)
+        x = checkpoint_name(primal(d, u, l, b), SOLUTION_NAME)
         residual = b_dot - _matvec(order, d_dot, u_dot, l_dot, x)
         x_dot = jax.lax.custom_linear_solve(
             lambda y: _matvec(order, d, u, l, y),
             residual,
-            solve=lambda _, c: primal(d, u, l, c),
-            # The transposed solve takes `lower` as its `upper`, which must be 0 at roots.
-            transpose_solve=lambda _, c: primal(d, _zero_at_roots(order, l), u, c),
+            solve=lambda _, c: solve(d, u, l, c),
+            transpose_solve=lambda _, c: transpose_solve(d, u, l, c),
         )
         return x, x_dot
 
-    # `_solve_sequential` back-substitutes a root against itself, times its `upper`.
-    if not upper_zero_at_roots:
-        upper = _zero_at_roots(order, upper)
-    return solve(diag, upper, lower, rhs)
+    return primal(diag, upper, lower, rhs)
 
 
 @dataclass(frozen=True)
