@@ -22,8 +22,8 @@ __all__ = ["ForestGroup", "group_identical_trees", "MAX_BATCHED_GROUPS", "MIN_BA
 #: trees form one remaining forest. Each group costs one more pair of loops to compile.
 MAX_BATCHED_GROUPS = 8
 #: Fewer copies than this are left to the node-by-node forest solve. Batched copies are
-#: packed `tree.BATCH_CHUNK` to a row (`tree._chunked_order`); measured: 100 copies of an
-#: 18-node cell faster batched, 4 and 10 copies of a 155x4 cell no faster (within noise).
+#: packed `tree.BATCH_CHUNK` to a row (`tree._chunked_order`); batching pays for many
+#: copies of small cells, not for a few copies of large ones (`bench/bench_network.py`).
 MIN_BATCHED_COPIES = 64
 
 

@@ -8,9 +8,10 @@ Roots have `upper = lower = 0`.
 Elimination runs node by node from the deepest nodes to the roots (Hines order) inside a
 `lax.fori_loop`, then back-substitution from the roots to the leaves: the loop body is a few
 scalar operations, which XLA compiles to a tight loop on CPU, and compile time does not grow
-with the size of the tree. (A level-parallel variant, all nodes of one depth at once, was
-measured slower on CPU for cells and networks alike.) Identical trees of a forest (the
-cells of a network of copies) are eliminated side by side (`dendrax.solvers.forest`): their
+with the size of the tree. (On CPU the level-parallel solver,
+`dendrax.solvers.level_parallel`, is slower: each of its steps is several kernels; see
+`bench/bench_cpu_solve.py`.) Identical trees of a forest (the cells of a network of
+copies) are eliminated side by side (`dendrax.solvers.forest`): their
 copies are packed `BATCH_CHUNK` to a row, and the packed trees are eliminated node by node
 as one forest. The derivative
 is a `custom_jvp` whose tangent solve goes through `lax.custom_linear_solve`: one more tree
@@ -135,8 +136,7 @@ def _chunked_order(local_parent: np.ndarray, copies: int) -> TreeOrder:
     A group of `K` identical trees is solved as a forest of `K / BATCH_CHUNK` trees whose
     node rows hold `BATCH_CHUNK` copies each (`_solve_group`): one loop small enough to be
     compiled into one kernel, instead of a loop over rows of `K` values that dispatches every
-    operation separately (measured on a network of 100 HH cells: compile ~15 % shorter, run
-    a few % faster, identical results).
+    operation separately (shorter compile, same results).
     """
     return _order_of_copies(local_parent, -(-copies // BATCH_CHUNK))
 
