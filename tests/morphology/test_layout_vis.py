@@ -31,6 +31,19 @@ def test_compute_xyz_lengths_and_centers():
     np.testing.assert_allclose(cell.nodes["x"][:2], [5.0, 15.0])
 
 
+def test_compute_xyz_keeps_traced_points_editable(swc_cell):
+    """Traced points survive compute_xyz unchanged and stay writable arrays the user can
+    edit in place (Jaxley's xyzr is a list of plain arrays)."""
+    before = [x.copy() for x in swc_cell.xyzr]
+    swc_cell.compute_xyz()
+    swc_cell.compute_compartment_centers()
+    for old, new in zip(before, swc_cell.xyzr, strict=True):
+        np.testing.assert_array_equal(new, old)
+        assert new.flags.writeable
+    swc_cell.xyzr[0][0, 0] = -7.0
+    assert swc_cell.xyzr[0][0, 0] == -7.0
+
+
 def test_move_and_move_to(swc_cell):
     before = _points(swc_cell)
     swc_cell.move(1.0, -2.0, 3.0, update_nodes=True)

@@ -48,7 +48,9 @@ def layout_xyzr(tables, branch_indices=None) -> list:
             spread = np.linspace(-np.pi / 4, np.pi / 4, kids.size) if kids.size > 1 else [0.0]
             angle[kids] = angle[b] + np.asarray(spread)
             todo.extend(kids.tolist())
-    xyzr = list(tables.xyzr) + [None] * (n_b - len(tables.xyzr))
+    # Copies: the module owns its points and users edit them in place (as in Jaxley); the
+    # tables' arrays are read-only.
+    xyzr = [np.array(x, float) for x in tables.xyzr] + [None] * (n_b - len(tables.xyzr))
     which = range(n_b) if branch_indices is None else np.atleast_1d(branch_indices)
     for b in which:
         if xyzr[b] is None or not np.all(np.isfinite(xyzr[b])):
