@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from tree_systems import assert_gradients_match_dense, dense_matrix
 
 import dendrax as jx
 from dendrax.channels import HH
@@ -73,19 +74,11 @@ def _system(parent, seed):
     return diag, upper, lower, rng.normal(size=n)
 
 
-def _dense(parent, diag, upper, lower):
-    matrix = np.diag(diag)
-    children = np.flatnonzero(parent >= 0)
-    matrix[children, parent[children]] = upper[children]
-    matrix[parent[children], children] = lower[children]
-    return matrix
-
-
 def _check(parent, keep_from=None, seed=1):
     diag, upper, lower, rhs = _system(parent, seed)
     order = build_tree_order(parent)
     got = branched_solve(order, *map(jnp.asarray, (diag, upper, lower, rhs)), keep_from=keep_from)
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
 
 
@@ -132,7 +125,7 @@ def test_shared_morphologies_match_a_dense_solve(name):
     parent = structure.tree_parent
     diag, upper, lower, rhs = _system(parent, seed=4)
     got = BranchedSolver()(structure, *map(jnp.asarray, (diag, upper, lower, rhs)))
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
     assert branch_schedule(structure.tree, structure.n_comp).contiguous
 
@@ -150,28 +143,12 @@ def test_sequential_iterations_count_the_chain_sweeps_and_the_reduced_tree():
 @pytest.mark.parametrize("name", ["long fork", "random, near parents"])
 def test_gradients_match_finite_differences_in_both_modes(name):
     parent = _shapes()[name]
-    diag, upper, lower, rhs = _system(parent, seed=5)
+    system = _system(parent, seed=5)
     order = build_tree_order(parent)
-    weights = np.linspace(-1.0, 1.0, parent.size)
-
-    def loss(d, u, l, b):
-        return jnp.sum(weights * jnp.sin(branched_solve(order, d, u, l, b)))
-
-    def loss_np(d, u, l, b):
-        return np.sum(weights * np.sin(np.linalg.solve(_dense(parent, d, u, l), b)))
-
-    args = tuple(map(jnp.asarray, (diag, upper, lower, rhs)))
-    grads = jax.grad(loss, argnums=(0, 1, 2, 3))(*args)
-    forward = jax.jacfwd(loss, argnums=(0, 1, 2, 3))(*args)
-    child = int(np.flatnonzero(parent >= 0)[7])
-    for k in range(4):
-        np.testing.assert_allclose(np.asarray(grads[k]), np.asarray(forward[k]), atol=1e-12)
-        plus = [np.array(a, copy=True) for a in (diag, upper, lower, rhs)]
-        minus = [np.array(a, copy=True) for a in (diag, upper, lower, rhs)]
-        plus[k][child] += 1e-6
-        minus[k][child] -= 1e-6
-        fd = (loss_np(*plus) - loss_np(*minus)) / 2e-6
-        assert abs(float(grads[k][child]) - fd) < 1e-7 * max(1.0, abs(fd))
+    node = int(np.flatnonzero(parent >= 0)[7])
+    assert_gradients_match_dense(
+        lambda d, u, l, b: branched_solve(order, d, u, l, b), parent, system, node
+    )
 
 
 def test_vmap_matches_dense_solves_per_member():
@@ -191,7 +168,7 @@ def test_vmap_matches_dense_solves_per_member():
         *map(jnp.asarray, (diags, lowers, rhss))
     )
     for k in range(6):
-        matrix = _dense(parent, diags[k], upper, lowers[k])
+        matrix = dense_matrix(parent, diags[k], upper, lowers[k])
         np.testing.assert_allclose(
             np.asarray(solved[k]), np.linalg.solve(matrix, rhss[k]), rtol=0, atol=1e-10
         )
@@ -207,14 +184,14 @@ def test_float32_solve_is_finite_and_close():
     args = [jnp.asarray(x, jnp.float32) for x in (diag, upper, lower, rhs)]
     got = branched_solve(build_tree_order(parent), *args)
     assert got.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(got)))
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-4)
 
 
 def test_entries_at_roots_are_ignored():
     parent = _shapes()["forest"]
     diag, upper, lower, rhs = _system(parent, seed=9)
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     upper, lower = upper.copy(), lower.copy()
     upper[parent < 0], lower[parent < 0] = 7.0, -3.0
     got = branched_solve(build_tree_order(parent), *map(jnp.asarray, (diag, upper, lower, rhs)))

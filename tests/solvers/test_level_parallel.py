@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from tree_systems import dense_matrix
 
 import dendrax as jx
 from dendrax.channels import HH
@@ -96,14 +97,6 @@ def _random_system(parent, seed):
     return diag, upper, lower, rng.normal(size=n)
 
 
-def _dense(parent, diag, upper, lower):
-    matrix = np.diag(diag)
-    child = np.flatnonzero(parent >= 0)
-    matrix[child, parent[child]] = upper[child]
-    matrix[parent[child], child] = lower[child]
-    return matrix
-
-
 def _solve(parent, *arrays, loop="unrolled"):
     return level_parallel_solve(build_tree_order(parent), *map(jnp.asarray, arrays), loop=loop)
 
@@ -113,7 +106,7 @@ def _solve(parent, *arrays, loop="unrolled"):
 def test_matches_a_dense_solve_on_trees_and_forests(kind, loop):
     parent = TREES[kind]
     diag, upper, lower, rhs = _random_system(parent, seed=len(kind))
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     got = _solve(parent, diag, upper, lower, rhs, loop=loop)
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
 
@@ -152,13 +145,13 @@ def test_shared_morphologies_match_a_dense_solve_and_take_a_tenth_of_the_steps(n
     structure, diag, upper, lower = _cable(name)
     parent = structure.tree_parent
     rhs = _voltages(structure, 0)
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     solver = LevelParallelSolver()
     for loop in LOOPS:
         got = LevelParallelSolver(loop)(structure, *map(jnp.asarray, (diag, upper, lower, rhs)))
         np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10, err_msg=loop)
     random = _random_system(parent, seed=2)
-    expected = np.linalg.solve(_dense(parent, *random[:3]), random[3])
+    expected = np.linalg.solve(dense_matrix(parent, *random[:3]), random[3])
     got = solver(structure, *map(jnp.asarray, random))
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
     # a structural count: dependent steps of one solve, both sweeps
@@ -171,7 +164,7 @@ def test_shared_morphologies_match_a_dense_solve_and_take_a_tenth_of_the_steps(n
 def test_float32_is_finite_and_close_to_float64(name):
     structure, diag, upper, lower = _cable(name)
     rhs = _voltages(structure, 1)
-    exact = np.linalg.solve(_dense(structure.tree_parent, diag, upper, lower), rhs)
+    exact = np.linalg.solve(dense_matrix(structure.tree_parent, diag, upper, lower), rhs)
     arrays32 = [jnp.asarray(x, jnp.float32) for x in (diag, upper, lower, rhs)]
     tree32 = np.asarray(TreeSolver()(structure, *arrays32))
     for loop in LOOPS:
@@ -252,7 +245,7 @@ def test_jvp_and_grad_match_central_finite_differences(loop):
         return jnp.sum(weights * jnp.sin(level_parallel_solve(order, d, u, l, b, loop=loop)))
 
     def loss_np(d, u, l, b):
-        return np.sum(weights * np.sin(np.linalg.solve(_dense(parent, d, u, l), b)))
+        return np.sum(weights * np.sin(np.linalg.solve(dense_matrix(parent, d, u, l), b)))
 
     jargs = tuple(map(jnp.asarray, args))
     grads = jax.grad(loss, argnums=(0, 1, 2, 3))(*jargs)
@@ -283,7 +276,7 @@ def test_vmap_matches_solves_one_by_one(loop):
     batched = jax.vmap(solve, in_axes=(0, None))(scales, jnp.asarray(upper))
     for i, scale in enumerate(np.asarray(scales)):
         d = diag * scale
-        expected = np.linalg.solve(_dense(parent, d, upper, lower), rhs / scale)
+        expected = np.linalg.solve(dense_matrix(parent, d, upper, lower), rhs / scale)
         np.testing.assert_allclose(np.asarray(batched[i]), expected, rtol=0, atol=1e-10)
     both = jax.vmap(solve)(scales, jnp.stack([jnp.asarray(upper)] * 3))  # all batched
     np.testing.assert_allclose(np.asarray(both), np.asarray(batched), rtol=0, atol=1e-14)

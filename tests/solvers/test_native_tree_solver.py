@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from tree_systems import dense_matrix
 
 from dendrax.solvers import native_tree
 from dendrax.solvers.native_tree import native_available, native_tree_solve
@@ -20,14 +21,6 @@ def _forest(seed, n=150):
     return parent, (rng.uniform(2.5, 5.0, n), upper, lower, rng.normal(size=n))
 
 
-def _dense(parent, diag, upper, lower):
-    matrix = np.diag(diag)
-    children = np.flatnonzero(parent >= 0)
-    matrix[children, parent[children]] = upper[children]
-    matrix[parent[children], children] = lower[children]
-    return matrix
-
-
 @pytest.fixture(scope="module")
 def built():
     if not native_available():
@@ -39,7 +32,7 @@ def built():
 def test_matches_a_dense_solve(built, seed):
     parent, system = _forest(seed)
     got = native_tree_solve(build_tree_order(parent), *map(jnp.asarray, system))
-    expected = np.linalg.solve(_dense(parent, *system[:3]), system[3])
+    expected = np.linalg.solve(dense_matrix(parent, *system[:3]), system[3])
     np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
 
 
@@ -52,7 +45,7 @@ def test_gradient_matches_finite_differences(built):
         return jnp.sum(weights * jnp.sin(native_tree_solve(order, d, upper, l, rhs)))
 
     def loss_np(d, l):
-        return np.sum(weights * np.sin(np.linalg.solve(_dense(parent, d, upper, l), rhs)))
+        return np.sum(weights * np.sin(np.linalg.solve(dense_matrix(parent, d, upper, l), rhs)))
 
     grad_d, grad_l = jax.grad(loss, argnums=(0, 1))(jnp.asarray(diag), jnp.asarray(lower))
     forward = jax.jacfwd(loss)(jnp.asarray(diag), jnp.asarray(lower))
@@ -72,7 +65,7 @@ def test_vmap_and_float32(built):
     order = build_tree_order(parent)
     rhss = np.random.default_rng(4).normal(size=(5, parent.size))
     solved = jax.jit(jax.vmap(lambda b: native_tree_solve(order, diag, upper, lower, b)))(rhss)
-    matrix = _dense(parent, diag, upper, lower)
+    matrix = dense_matrix(parent, diag, upper, lower)
     for k in range(5):
         expected = np.linalg.solve(matrix, rhss[k])
         np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=0, atol=1e-10)
@@ -94,7 +87,7 @@ def test_without_the_kernel_the_pure_jax_solve_runs(monkeypatch):
         rtol=0,
         atol=0,
     )
-    expected = np.linalg.solve(_dense(parent, *system[:3]), system[3])
+    expected = np.linalg.solve(dense_matrix(parent, *system[:3]), system[3])
     np.testing.assert_allclose(np.asarray(native_tree_solve(order, *args)), expected, atol=1e-10)
 
 

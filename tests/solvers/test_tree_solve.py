@@ -4,6 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from tree_systems import assert_gradients_match_dense, dense_matrix
 
 from dendrax.solvers.tree import build_tree_order, tree_solve
 
@@ -18,45 +19,21 @@ def _random_forest(seed, n=60, n_extra_roots=3):
     return parent, diag, upper, lower, rng.normal(size=n)
 
 
-def _dense(parent, diag, upper, lower):
-    matrix = np.diag(diag)
-    children = np.flatnonzero(parent >= 0)
-    matrix[children, parent[children]] = upper[children]
-    matrix[parent[children], children] = lower[children]
-    return matrix
-
-
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_dense_solve(seed):
     parent, diag, upper, lower, rhs = _random_forest(seed)
     x = tree_solve(build_tree_order(parent), *map(jnp.asarray, (diag, upper, lower, rhs)))
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     np.testing.assert_allclose(np.asarray(x), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_gradients_match_finite_differences_and_forward_mode():
     parent, diag, upper, lower, rhs = _random_forest(3)
     order = build_tree_order(parent)
-    weights = np.linspace(-1.0, 1.0, parent.size)
-
-    def loss(d, u, l, b):
-        return jnp.sum(weights * jnp.sin(tree_solve(order, d, u, l, b)))
-
-    def loss_np(d, u, l, b):
-        return np.sum(weights * np.sin(np.linalg.solve(_dense(parent, d, u, l), b)))
-
-    args = tuple(map(jnp.asarray, (diag, upper, lower, rhs)))
-    grads = jax.grad(loss, argnums=(0, 1, 2, 3))(*args)
-    forward = jax.jacfwd(loss, argnums=(0, 1, 2, 3))(*args)
-    child = int(np.flatnonzero(parent >= 0)[5])
-    for k in range(4):
-        np.testing.assert_allclose(np.asarray(grads[k]), np.asarray(forward[k]), atol=1e-12)
-        plus = [np.array(a, copy=True) for a in (diag, upper, lower, rhs)]
-        minus = [np.array(a, copy=True) for a in (diag, upper, lower, rhs)]
-        plus[k][child] += 1e-6
-        minus[k][child] -= 1e-6
-        fd = (loss_np(*plus) - loss_np(*minus)) / 2e-6
-        assert abs(float(grads[k][child]) - fd) < 1e-7 * max(1.0, abs(fd))
+    node = int(np.flatnonzero(parent >= 0)[5])
+    assert_gradients_match_dense(
+        lambda d, u, l, b: tree_solve(order, d, u, l, b), parent, (diag, upper, lower, rhs), node
+    )
 
 
 def _forest_of_copies(seed, shapes=((12, 5), (7, 3), (9, 1), (4, 1))):
@@ -100,7 +77,7 @@ def test_identical_trees_are_grouped_and_solved_exactly():
     covered = np.sort(np.concatenate([nodes.reshape(-1) for nodes, *_ in order.groups]))
     np.testing.assert_array_equal(covered, np.arange(parent.size))
     args = tuple(map(jnp.asarray, (diag, upper, lower, rhs)))
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     np.testing.assert_allclose(
         np.asarray(tree_solve(order, *args)), expected, rtol=1e-12, atol=1e-12
     )
@@ -120,7 +97,7 @@ def test_grouped_solve_under_vmap_and_grad():
         jnp.asarray(diags)
     )
     for k in range(4):
-        expected = np.linalg.solve(_dense(parent, diags[k], upper, lower), rhs)
+        expected = np.linalg.solve(dense_matrix(parent, diags[k], upper, lower), rhs)
         np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=1e-12, atol=1e-12)
 
     def loss(d):
@@ -132,7 +109,7 @@ def test_grouped_solve_under_vmap_and_grad():
     step[node] = 1e-6
 
     def loss_np(d):
-        return np.sum(np.sin(np.linalg.solve(_dense(parent, d, upper, lower), rhs)))
+        return np.sum(np.sin(np.linalg.solve(dense_matrix(parent, d, upper, lower), rhs)))
 
     fd = (loss_np(diag + step) - loss_np(diag - step)) / 2e-6
     assert abs(float(grad[node]) - fd) < 1e-7 * max(1.0, abs(fd))
@@ -140,7 +117,7 @@ def test_grouped_solve_under_vmap_and_grad():
 
 @pytest.mark.parametrize("forest", ["random", "copies"])
 @pytest.mark.parametrize("batch", [5, 9])
-def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
+def test_vmap_wider_than_one_chunk_matchesdense_matrix(batch, forest):
     """Batches wider than `BATCH_CHUNK` run in padded chunks; each column is still exact."""
     make = _random_forest if forest == "random" else _forest_of_copies
     parent, diag, upper, lower, rhs = make(6)
@@ -155,18 +132,19 @@ def test_vmap_wider_than_one_chunk_matches_dense(batch, forest):
 
     solved = jax.vmap(solve)(jnp.asarray(diags), jnp.asarray(rhss))
     for k in range(batch):
-        expected = np.linalg.solve(_dense(parent, diags[k], upper, lower), rhss[k])
+        expected = np.linalg.solve(dense_matrix(parent, diags[k], upper, lower), rhss[k])
         np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=1e-12, atol=1e-12)
     # reverse mode through the chunked batch: d/d rhs of sum(x) is the transposed solve of 1
     grads = jax.vmap(jax.grad(lambda d, b: jnp.sum(solve(d, b)), argnums=1))(
         jnp.asarray(diags), jnp.asarray(rhss)
     )
     for k in range(batch):
-        expected = np.linalg.solve(_dense(parent, diags[k], upper, lower).T, np.ones(diag.size))
+        matrix = dense_matrix(parent, diags[k], upper, lower)
+        expected = np.linalg.solve(matrix.T, np.ones(diag.size))
         np.testing.assert_allclose(np.asarray(grads[k]), expected, rtol=1e-12, atol=1e-12)
 
 
-def test_vmap_with_batched_offdiagonals_matches_dense():
+def test_vmap_with_batched_offdiagonals_matchesdense_matrix():
     """Chunks laid out as one forest: batched off-diagonals are split like the diagonal."""
     parent, diag, upper, lower, rhs = _random_forest(4)
     order = build_tree_order(parent)
@@ -181,14 +159,14 @@ def test_vmap_with_batched_offdiagonals_matches_dense():
 
     solved = jax.jit(jax.vmap(solve))(jnp.asarray(uppers), jnp.asarray(lowers), jnp.asarray(rhss))
     for k in range(batch):
-        expected = np.linalg.solve(_dense(parent, diag, uppers[k], lowers[k]), rhss[k])
+        expected = np.linalg.solve(dense_matrix(parent, diag, uppers[k], lowers[k]), rhss[k])
         np.testing.assert_allclose(np.asarray(solved[k]), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_entries_at_roots_are_ignored():
     # A root has no parent: its `upper`/`lower` entries belong to no matrix element.
     parent, diag, upper, lower, rhs = _random_forest(3)
-    expected = np.linalg.solve(_dense(parent, diag, upper, lower), rhs)
+    expected = np.linalg.solve(dense_matrix(parent, diag, upper, lower), rhs)
     roots = parent < 0
     upper, lower = upper.copy(), lower.copy()
     upper[roots], lower[roots] = 7.0, -3.0
