@@ -188,6 +188,26 @@ def test_blow_up_is_reported_under_grad():
         jax.block_until_ready(jax.grad(lambda p: jnp.sum(simulate(p, True)))(params))
 
 
+def test_blow_up_under_vmap_is_located_in_the_failing_element():
+    # Element 0 (high axial resistivity) is stable with forward Euler, element 1 is not:
+    # the warning must give element 1's first invalid step, found on the host.
+    cell = _unstable_cell()
+    cell.make_trainable("axial_resistivity", verbose=False)
+
+    def run(r, checks):
+        params = [{"axial_resistivity": r}]
+        return jx.integrate(
+            cell, params=params, t_max=20.0, delta_t=0.025, solver="fwd_euler", checks=checks
+        )
+
+    resistivities = jnp.array([[1e6], [1.0]])
+    reference = np.asarray(jax.jit(jax.vmap(lambda r: run(r, False)))(resistivities))
+    assert np.all(np.isfinite(reference[0])) and np.all(np.abs(reference[0]) < 1e9)
+    step = _blow_up_step(reference[1])
+    with pytest.warns(RuntimeWarning, match=rf"recording 0 .* from time step {step} on"):
+        jax.block_until_ready(jax.jit(jax.vmap(lambda r: run(r, True)))(resistivities))
+
+
 def test_checks_off_reports_nothing():
     cell = _trained("radius")
     fn = jax.jit(lambda p: jx.integrate(cell, params=p, t_max=T_MAX, checks=False))

@@ -2,9 +2,8 @@
 
 When `integrate` runs under a transformation, its parameters, stimuli and recordings are
 tracers: their values exist only when the compiled computation runs. `report` adds, after
-the simulation, a few reductions over them (one `any`, `argmax` and gather per block, and
-one pass over the recordings) and one `lax.cond` that calls the host only when something
-is invalid:
+the simulation, a few reductions over them (one per block and one pass over the
+recordings) and one `lax.cond` that calls the host only when something is invalid:
 
 * `checks=True` (default): a host callback (`jax.pure_callback`, which works under `jit`,
   `grad` and `vmap` alike; see `_callback` for why not `jax.debug.callback`) raises a
@@ -94,79 +93,86 @@ def report(blocks, recordings, delta_t, solver: str, mode=True):
 
     Returns the recordings, which with `mode=True` carry the check (see `_callback`).
     """
-    if mode is False:
+    if mode is False or (not blocks and not is_traced(recordings)):
         return recordings
+    if mode != "checkify":
+        return _callback(blocks, recordings, delta_t, solver)
     blow = _blow_up_summary(recordings) if is_traced(recordings) else None
-    if not blocks and blow is None:
-        return recordings
     summaries = [_summary(b) for b in blocks]
     if blow is None:
         blow = (jnp.zeros((), bool), jnp.zeros((), int), jnp.zeros((), int))
-    dtype = np.dtype(recordings.dtype)
-    if mode == "checkify":
-        _checkify(blocks, summaries, blow, solver, dtype)
-        return recordings
-    return _callback(blocks, summaries, blow, delta_t, solver, recordings)
+    _checkify(blocks, summaries, blow, solver, np.dtype(recordings.dtype))
+    return recordings
 
 
-def _stack(summaries, k, dtype):
-    if not summaries:
-        return jnp.zeros((0,), dtype)
-    return jnp.stack([jnp.asarray(s[k], dtype) for s in summaries])
+def _invalid_flag(bad):
+    """1.0 if any entry of the boolean array `bad` is set, else 0.0, as a float max:
+    XLA:CPU takes several times longer to compile boolean reductions (`any`, `argmax`)
+    than float ones, and this check is compiled into every traced run."""
+    return jnp.max(jnp.where(bad, 1.0, 0.0), initial=0.0)
 
 
-def _callback(blocks, summaries, blow, delta_t, solver, recordings):
+def _block_flag(block: Block):
+    x = jnp.reshape(jax.lax.stop_gradient(block.values), (-1,))
+    return _invalid_flag(~block.valid.valid(x.astype(jnp.result_type(float)), jnp))
+
+
+def _blow_up_mask(recordings, xp):
+    return ~xp.isfinite(recordings) | (xp.abs(recordings) > BLOW_UP_LIMIT)
+
+
+def _first_failure(blocks, flags, values, b):
+    """The message for the first invalid value of batch element `b` (host side)."""
+    i = int(np.flatnonzero(flags[b])[0])
+    block = blocks[i]
+    x = np.asarray(values[i]).reshape(flags.shape[0], -1)[b].astype(float)
+    bad = ~block.valid.valid(x, np)
+    first = int(np.argmax(bad))
+    r, c = divmod(first, _n_cols(block))
+    return failure_message(block, float(x[first]), r, c, int(bad.sum()), x.size)
+
+
+def _callback(blocks, recordings, delta_t, solver):
     """`recordings * (1 + z)`, `z` exactly 0 from a host call made only on failure.
 
-    The host call is a `jax.pure_callback` inside a `lax.cond`: a valid run pays for the
-    reductions, one scalar predicate and one multiplication by 1, not for a round trip
-    to Python. A `jax.debug.callback` would do without the multiplication, but its
-    effect takes `jax.jit` off its fast C++ dispatch path (see `bench/bench_checks.py`);
-    a pure callback has no effect, and multiplying
-    the recordings by `1 + z` keeps it alive where only derivatives are used (the
-    cotangent is multiplied by `1 + z` too), which dead-code elimination would remove
-    otherwise. Multiplying by exactly 1 changes no value.
+    The traced part is one float max per block and one over the recordings; the host
+    call is a `jax.pure_callback` inside a `lax.cond` that receives the values themselves
+    and locates the failure with numpy, so a valid run pays for those reductions, one
+    scalar predicate and one multiplication by 1, not for a round trip to Python. A
+    `jax.debug.callback` would do without the multiplication, but its effect takes
+    `jax.jit` off its fast C++ dispatch path (see `bench/bench_checks.py`); a pure
+    callback has no effect, and multiplying the recordings by `1 + z` keeps it alive where
+    only derivatives are used (the cotangent is multiplied by `1 + z` too), which
+    dead-code elimination would remove otherwise. Multiplying by exactly 1 changes no value.
     """
     dtype = np.dtype(recordings.dtype)
     float_t = jnp.result_type(float)
-    flags = _stack(summaries, 0, bool)
-    args = (
-        flags,
-        _stack(summaries, 1, int),
-        _stack(summaries, 2, int),
-        _stack(summaries, 3, float_t),
-        *blow,
-        jnp.asarray(jax.lax.stop_gradient(delta_t), float_t),
-    )
-    n_cols = [_n_cols(b) for b in blocks]
-    sizes = [int(np.prod(b.values.shape)) for b in blocks]
+    traced_rec = is_traced(recordings)
+    rec = jax.lax.stop_gradient(recordings)
+    flags = jnp.stack([_block_flag(b) for b in blocks]) if blocks else jnp.zeros((0,), float_t)
+    blew = _invalid_flag(_blow_up_mask(rec, jnp)) if traced_rec else jnp.zeros((), float_t)
+    values = [jax.lax.stop_gradient(b.values) for b in blocks]
+    dt = jnp.asarray(jax.lax.stop_gradient(delta_t), float_t)
 
-    def host(flags, counts, firsts, values, blew_up, rec, step, dt):
+    def host(flags, blew, dt, rec, *values):
         # Under vmap (vmap_method="broadcast_all") every array carries the batch axes in
         # front: report the first element that failed.
-        k = len(blocks)
-        batch_shape = np.shape(blew_up)
-        blew_up = np.asarray(blew_up).reshape(-1)
-        n_batch = blew_up.size
-        flags = np.asarray(flags).reshape(n_batch, k)
+        batch_shape = np.shape(blew)
+        blew = np.asarray(blew).reshape(-1)
+        n_batch = blew.size
+        flags = np.asarray(flags).reshape(n_batch, len(blocks)) > 0
         failed = np.flatnonzero(flags.any(axis=1))
         if failed.size:
             b = int(failed[0])
-            i = int(np.flatnonzero(flags[b])[0])
-            first = int(np.asarray(firsts).reshape(n_batch, k)[b, i])
-            r, c = divmod(first, n_cols[i])
-            value = float(np.asarray(values).reshape(n_batch, k)[b, i])
-            n_bad = int(np.asarray(counts).reshape(n_batch, k)[b, i])
-            message = failure_message(blocks[i], value, r, c, n_bad, sizes[i])
-            if n_batch > 1:
-                message += f" (batch element {b})"
-            raise InvalidValueError(message)
-        if blew_up.any():
-            b = int(np.flatnonzero(blew_up)[0])
-            rec_b = int(np.asarray(rec).reshape(-1)[b])
-            step_b = int(np.asarray(step).reshape(-1)[b])
+            message = _first_failure(blocks, flags, values, b)
+            raise InvalidValueError(message + (f" (batch element {b})" if n_batch > 1 else ""))
+        if (blew > 0).any():
+            b = int(np.flatnonzero(blew > 0)[0])
+            bad = _blow_up_mask(np.asarray(rec).reshape(n_batch, *rec.shape[-2:])[b], np)
+            step = int(np.argmax(bad.any(axis=0)))
+            rec_b = int(np.argmax(bad[:, step]))
             dt_b = float(np.asarray(dt).reshape(-1)[b])
-            message = blow_up_message(rec_b, step_b, dt_b, solver, dtype)
+            message = blow_up_message(rec_b, step, dt_b, solver, dtype)
             warnings.warn(message, RuntimeWarning, stacklevel=2)  # no user frame here
         return np.zeros(batch_shape, dtype)
 
@@ -178,7 +184,8 @@ def _callback(blocks, summaries, blow, delta_t, solver, recordings):
     def skip(*a):
         return jnp.zeros((), dtype)
 
-    z = jax.lax.cond(flags.any() | blow[0], call, skip, *args)
+    failed = (jnp.sum(flags) + blew) > 0
+    z = jax.lax.cond(failed, call, skip, flags, blew, dt, rec, *values)
     return recordings * (1 + z)
 
 
