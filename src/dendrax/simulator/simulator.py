@@ -30,6 +30,7 @@ from dendrax.simulator.run import (
 )
 from dendrax.simulator.scan import check_checkpoint_lengths, scan_steps
 from dendrax.simulator.structure import Structure
+from dendrax.simulator.xla_options import TopLevelJit
 from dendrax.utils.jax_utils import take_static
 from dendrax.utils.series import fit_length
 
@@ -368,9 +369,11 @@ def _step_fn(spec: SimulatorSpec):
 
 @functools.lru_cache(maxsize=32)
 def _runners(spec: SimulatorSpec, options: _RunOptions, uniform: tuple):
-    # Bounded: a compiled run holds its executable; old models' runs are evicted.
+    # Bounded: a compiled run holds its executable; old models' runs are evicted. Called at
+    # top level, the jitted runner compiles with dendrax's XLA options (`xla_options`: on
+    # CPU, loops are not split over threads); traced in a caller's jit, it is a plain jit.
     run = _make_runner(spec, options, uniform)
-    return run, jax.jit(run)
+    return run, TopLevelJit(run)
 
 
 def _make_runner(spec: SimulatorSpec, options: _RunOptions, uniform: tuple):
