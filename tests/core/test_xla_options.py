@@ -75,6 +75,23 @@ def test_xla_compiles_with_the_options():
     np.testing.assert_array_equal(f(jnp.arange(4.0)), jnp.sin(jnp.arange(4.0)) * 2.0)
 
 
+def test_transformations_are_recognised():
+    """Inside jit, vmap, grad and scan dendrax's runner must be a plain jit (JAX refuses
+    compile options on a nested jit); only at top level does it add the options."""
+    seen = []
+
+    def probe(x):
+        seen.append(xla_options._under_transformation())
+        return x
+
+    assert not xla_options._under_transformation()
+    jax.jit(probe)(1.0)
+    jax.vmap(probe)(jnp.ones(2))
+    jax.grad(probe)(1.0)
+    jax.lax.scan(lambda c, x: (probe(c), x), 0.0, jnp.ones(2))
+    assert seen == [True, True, True, True]
+
+
 def test_top_level_run_and_integrate_compile_with_dendrax_options(probe_options):
     cell = _cell()
     sim = jx.compile(cell)

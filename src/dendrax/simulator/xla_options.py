@@ -25,6 +25,7 @@ import os
 import shlex
 
 import jax
+from jax.extend.core import get_opaque_trace_state
 
 __all__ = ["compiler_options", "cpu_threading", "set_cpu_threading", "TopLevelJit"]
 
@@ -84,21 +85,27 @@ def compiler_options(backend: str | None = None) -> dict:
     return {_DISABLE_PASSES: ",".join(passes)}
 
 
-def _under_transformation() -> bool:
-    """True while JAX traces (a caller's `jit`, `scan`, `grad`...), where options cannot go.
+#: JAX's trace at import time: the evaluation trace, the one active outside every
+#: transformation (JAX keeps one). Imported inside a transformation, this holds that trace
+#: instead, and every later call counts as transformed: plain jits, XLA's defaults.
+_TOP_LEVEL_TRACE = get_opaque_trace_state()
 
-    JAX traces an operation into the innermost active transformation, so a constant built
-    here is a tracer exactly when one is active.
+
+def _under_transformation() -> bool:
+    """True while a transformation is active (a caller's `jit`, `scan`, `grad`, `vmap`...).
+
+    About a microsecond, where building a probe array and checking for a tracer would cost
+    a dispatch.
     """
-    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+    return get_opaque_trace_state() != _TOP_LEVEL_TRACE
 
 
 class TopLevelJit:
     """`jax.jit(fn)` that adds `compiler_options()` when it is called at top level.
 
-    Called with traced arguments or inside a transformation, it is a plain `jax.jit(fn)`:
-    JAX refuses compile options on a nested jit, and the caller's own compilation decides.
-    One `jax.jit` per distinct options dict is kept.
+    Called inside a transformation, it is a plain `jax.jit(fn)`: JAX refuses compile options
+    on a nested jit, and the caller's own compilation decides. One `jax.jit` per distinct
+    options dict is kept.
     """
 
     def __init__(self, fn):
@@ -106,10 +113,8 @@ class TopLevelJit:
         self._plain = jax.jit(fn)
         self._with_options = {}
 
-    def jitted_for(self, args) -> object:
-        """The `jax.jit` object a call with `args` uses (for tests and inspection)."""
-        if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(args)):
-            return self._plain
+    def current(self) -> object:
+        """The `jax.jit` object a call made here and now uses."""
         if _under_transformation():
             return self._plain
         options = compiler_options()
@@ -121,4 +126,4 @@ class TopLevelJit:
         return self._with_options[key]
 
     def __call__(self, *args):
-        return self.jitted_for(args)(*args)
+        return self.current()(*args)
