@@ -274,6 +274,11 @@ class Simulator:
         Returns:
             (n_recordings, n_steps + 1) array (column 0 = initial state); with
             `return_states`, a tuple `(recordings, final_states)`.
+
+        Called outside a transformation, the run is compiled with
+        `dendrax.compiler_options()` (on CPU: its loops are not split over threads; see
+        `dendrax.simulator.xla_options`); inside a caller's `jax.jit`, the caller's
+        compile options apply.
         """
         spec = self.spec
         if n_steps is None:
