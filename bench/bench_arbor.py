@@ -18,8 +18,14 @@ does not match dendrax's (see `_check`).
 Also printed, per workload: the sequential loop iterations per time step of every linear
 solver registered in `dendrax.solvers.registry` (one solve per step for backward Euler).
 
+dendrax's jit gets `dendrax.compiler_options()` (on CPU: XLA does not split the time step's
+loops over threads; see `dendrax.simulator.xla_options`), and the script prints dendrax's
+unpinned / pinned ratio per workload, fastest and median over the children.
+`--dendrax-threading xla` times dendrax under XLA's default threading instead.
+
 Run: `python bench/bench_arbor.py [--quick] [--workloads ca1,l5pc,tree] [--repeats 3]
-[--modes pinned,unpinned] [--core 1] [--simulators dendrax,arbor,jaxley,neuron]`.
+[--modes pinned,unpinned] [--core 1] [--simulators dendrax,arbor,jaxley,neuron]
+[--dendrax-threading single|xla]`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -139,8 +146,12 @@ def bench_jax(name: str, w: Workload, runs: int) -> dict:
     start = time.perf_counter()
     module, stim, records = _build_jax_model(jx, hh_cls, w)
     build = time.perf_counter() - start
+    # dendrax's XLA options (on CPU: loops not split over threads) go to the outermost jit,
+    # as its docs tell users; `--dendrax-threading xla` times XLA's defaults instead
+    options = jx.compiler_options() if name == "dendrax" else {}
     simulate = jax.jit(
-        lambda params: jx.integrate(module, params=params, t_max=w.t_max, delta_t=w.dt)
+        lambda params: jx.integrate(module, params=params, t_max=w.t_max, delta_t=w.dt),
+        compiler_options=options or None,
     )
     start = time.perf_counter()
     traces = simulate([]).block_until_ready()
@@ -190,6 +201,10 @@ def run_one(args) -> dict | None:
         os.sched_setaffinity(0, {int(args.pin)})  # before JAX/Arbor start their threads
     if args.xla_flags:
         os.environ["XLA_FLAGS"] = args.xla_flags
+    if args.only == "dendrax":
+        import dendrax
+
+        dendrax.set_cpu_threading(args.dendrax_threading)
     work = workloads(args.workloads.split(","), args.quick)
     runs = 2 if args.quick else args.runs
     name = args.only
@@ -219,11 +234,13 @@ def run_one(args) -> dict | None:
 
 
 def _fastest(found: list[dict]) -> dict:
-    """The first child's result with each workload's times the fastest over all children."""
+    """The first child's result with each workload's times the fastest over all children
+    (`run`), and the median over the children of each child's fastest run (`run_median`)."""
     best = dict(found[0])
     for label, row in best.items():
         if isinstance(row, dict) and "run" in row:
-            best[label] = dict(row, run=min(f[label]["run"] for f in found))
+            runs = [f[label]["run"] for f in found]
+            best[label] = dict(row, run=min(runs), run_median=statistics.median(runs))
     return best
 
 
@@ -257,7 +274,7 @@ def _ms(t) -> str:
     return "-" if t is None else f"{t:.2f}"
 
 
-def _print_tables(work, results, modes, core: int) -> None:
+def _print_tables(work, results, modes, core: int, threading: str) -> None:
     """One table per workload; counts and spikes from the first mode's runs."""
     main = results[modes[0]]
     names = [n for n in SIMULATORS if n in main]
@@ -299,6 +316,15 @@ def _print_tables(work, results, modes, core: int) -> None:
                     ratio = by["dendrax"][w.label]["run"] / by[other][w.label]["run"]
                     ratios.append(f"{mode} {ratio:.2f}")
             print(f"  dendrax / {other}: {', '.join(ratios)}")
+        if {"pinned", "unpinned"} <= set(modes) and "dendrax" in results["unpinned"]:
+            pinned = results["pinned"]["dendrax"][w.label]
+            unpinned = results["unpinned"]["dendrax"][w.label]
+            print(
+                f"  dendrax unpinned / pinned: {unpinned['run'] / pinned['run']:.2f} fastest"
+                f" ({unpinned['run']:.4f} / {pinned['run']:.4f} s),"
+                f" {unpinned['run_median'] / pinned['run_median']:.2f} median over children"
+                f" ({unpinned['run_median']:.4f} / {pinned['run_median']:.4f} s)"
+            )
         print(f"  sequential loop iterations per step ({ours['scheme']}, one solve per step):")
         for solver, count in ours["iterations"].items():
             print(f"    {solver:<16}{count if count is not None else 'n/a':>8}")
@@ -307,7 +333,8 @@ def _print_tables(work, results, modes, core: int) -> None:
         print(
             f"\n{mode}: cores {cores}" + (f" (--core {core})" if mode == "pinned" else ""), end=""
         )
-    print("\nRatios are dendrax / other (below 1: dendrax is faster); times are the fastest runs.")
+    print(f"\ndendrax CPU threading: {threading} (dendrax.set_cpu_threading)")
+    print("Ratios are dendrax / other (below 1: dendrax is faster); times are the fastest runs.")
 
 
 def main() -> int:
@@ -322,6 +349,13 @@ def main() -> int:
     parser.add_argument("--modes", default="pinned,unpinned", help="pinned, unpinned or both")
     parser.add_argument("--simulators", default=",".join(SIMULATORS), help="comma list")
     parser.add_argument("--xla-flags", default="", help="XLA_FLAGS for dendrax/Jaxley children")
+    parser.add_argument(
+        "--dendrax-threading",
+        default="single",
+        choices=("single", "xla"),
+        help="dendrax.set_cpu_threading in the dendrax children (xla: XLA's default threading)",
+    )
+    parser.add_argument("--save-json", help="write every child's run times to this file")
     parser.add_argument("--quick", action="store_true", help="25 ms runs, one child each")
     args = parser.parse_args()
     if args.only:
@@ -342,6 +376,7 @@ def main() -> int:
     common = ["--workloads", labels, "--runs", str(args.runs)] + (["--quick"] if args.quick else [])
     if args.xla_flags:
         common += ["--xla-flags", args.xla_flags]
+    common += ["--dendrax-threading", args.dendrax_threading]
     modes = args.modes.split(",")
     if not modes or set(modes) - {"pinned", "unpinned"}:
         raise SystemExit(f"--modes {args.modes!r}: give pinned, unpinned or pinned,unpinned")
@@ -372,10 +407,20 @@ def main() -> int:
                     result = run_child(script, name, extra)
                     if result is not None:
                         found[mode][name].append(result)
+    if args.save_json:
+        runs = {
+            mode: {
+                name: [{w.label: child[w.label]["run"] for w in work} for child in children]
+                for name, children in by.items()
+                if children
+            }
+            for mode, by in found.items()
+        }
+        Path(args.save_json).write_text(json.dumps(runs, indent=1))
     results = {m: {n: _fastest(f) for n, f in by.items() if f} for m, by in found.items()}
     if "dendrax" not in results[modes[0]]:
         raise SystemExit("the dendrax benchmark failed")
-    _print_tables(work, results, modes, args.core)
+    _print_tables(work, results, modes, args.core, args.dendrax_threading)
     problems = [p for w in work for p in _check(w, results[modes[0]])]
     for problem in problems:
         print("MISMATCH", problem)

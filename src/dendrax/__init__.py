@@ -20,6 +20,7 @@ from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
 from dendrax.optimize import ParamTransform
 from dendrax.simulator.simulator import Simulator
+from dendrax.simulator.xla_options import compiler_options, cpu_threading, set_cpu_threading
 from dendrax.stimulus import datapoint_to_step_currents, step_current
 
 __all__ = [
@@ -32,6 +33,9 @@ __all__ = [
     "integrate",
     "compile",
     "Simulator",
+    "compiler_options",
+    "cpu_threading",
+    "set_cpu_threading",
     "read_swc",
     "read_morphology",
     "ParamTransform",

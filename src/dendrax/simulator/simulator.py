@@ -30,6 +30,7 @@ from dendrax.simulator.run import (
 )
 from dendrax.simulator.scan import check_checkpoint_lengths, scan_steps
 from dendrax.simulator.structure import Structure
+from dendrax.simulator.xla_options import TopLevelJit
 from dendrax.utils.jax_utils import take_static
 from dendrax.utils.series import fit_length
 
@@ -273,6 +274,11 @@ class Simulator:
         Returns:
             (n_recordings, n_steps + 1) array (column 0 = initial state); with
             `return_states`, a tuple `(recordings, final_states)`.
+
+        Called outside a transformation, the run is compiled with
+        `dendrax.compiler_options()` (on CPU: its loops are not split over threads; see
+        `dendrax.simulator.xla_options`); inside a caller's `jax.jit`, the caller's
+        compile options apply.
         """
         spec = self.spec
         if n_steps is None:
@@ -368,9 +374,11 @@ def _step_fn(spec: SimulatorSpec):
 
 @functools.lru_cache(maxsize=32)
 def _runners(spec: SimulatorSpec, options: _RunOptions, uniform: tuple):
-    # Bounded: a compiled run holds its executable; old models' runs are evicted.
+    # Bounded: a compiled run holds its executable; old models' runs are evicted. Called at
+    # top level, the jitted runner compiles with dendrax's XLA options (`xla_options`: on
+    # CPU, loops are not split over threads); traced in a caller's jit, it is a plain jit.
     run = _make_runner(spec, options, uniform)
-    return run, jax.jit(run)
+    return run, TopLevelJit(run)
 
 
 def _make_runner(spec: SimulatorSpec, options: _RunOptions, uniform: tuple):
