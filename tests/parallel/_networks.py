@@ -1,11 +1,11 @@
 """Small networks the split-network tests and benchmark run (imported in subprocesses too).
 
 `network(...)` builds `n_cells` cells of three shapes (1, 2 and 6 compartments, so that the
-partitions are uneven), connected at random, with step currents into a few cells and the
-voltage of every cell recorded at its first compartment. Two kinds:
-
-- "ionotropic": HH cells and `IonotropicSynapse`s (graded, voltage-driven);
-- "spike": Leak + Fire cells and excitatory `SpikeSynapse`s (driven by `Fire_spikes`).
+partitions are uneven), connected at random, with step currents into every third cell and
+the voltage of every cell recorded at its first compartment. Cells are HH cells, whose
+`IonotropicSynapse`s (graded, voltage-driven) contact any other cell, or Leak + Fire cells,
+whose excitatory `SpikeSynapse`s (driven by `Fire_spikes`) do: kind "ionotropic" (all HH),
+"spike" (all Leak + Fire) or "mixed" (even cells HH, odd cells Leak + Fire).
 
 With `delays`, every synapse gets a delay of 0.5 .. 2 ms (20 .. 80 steps of 0.025 ms);
 `min_delay` sets the smallest (ms).
@@ -31,9 +31,19 @@ def _cell(shape: int):
     return dx.Cell(dx.Branch(dx.Compartment(), ncomp=2), parents=[-1, 0, 0])
 
 
+def _connect(net, pre_cells, n_cells, synapse, rng, p):
+    """Random synapses from `pre_cells` onto any other cell; their number."""
+    matrix = rng.random((len(pre_cells), n_cells)) < p
+    matrix[np.arange(len(pre_cells)), pre_cells] = False  # no autapses
+    dx.connectivity_matrix_connect(
+        net.cell(list(pre_cells)), net.cell(list(range(n_cells))), synapse, matrix, True
+    )
+    return int(matrix.sum())
+
+
 def network(
     n_cells: int = 12,
-    kind: str = "ionotropic",
+    kind: str = "mixed",
     delays: bool = False,
     seed: int = 0,
     p: float = 0.3,
@@ -43,35 +53,35 @@ def network(
 ):
     """A random network (see the module docstring)."""
     rng = np.random.default_rng(seed)
+    np.random.seed(seed)  # the postsynaptic compartments (numpy's global RNG, as Jaxley)
     shapes = rng.integers(0, 3, n_cells)
     net = dx.Network([_cell(int(s)) for s in shapes])
-    if kind == "ionotropic":
-        net.insert(HH())
-        synapse = IonotropicSynapse()
-    else:
-        net.insert(Leak())
-        net.insert(Fire())
-        synapse = SpikeSynapse()
-    matrix = rng.random((n_cells, n_cells)) < p
-    np.fill_diagonal(matrix, False)
-    np.random.seed(seed)
-    all_cells = net.cell(list(range(n_cells)))
-    dx.connectivity_matrix_connect(all_cells, all_cells, synapse, matrix, random_post_comp=True)
-    n_edges = int(matrix.sum())
-    if kind == "ionotropic":
-        net.set(f"{synapse.name}_gS", 0.02)
-    else:
-        net.set(f"{synapse.name}_gS", -0.02)
+    cells = np.arange(n_cells)
+    graded = cells if kind == "ionotropic" else cells[::2] if kind == "mixed" else cells[:0]
+    spiking = np.setdiff1d(cells, graded)
+    n_edges = 0
+    if graded.size:
+        net.cell(list(graded)).insert(HH())
+        added = _connect(net, graded, n_cells, IonotropicSynapse(), rng, p)
+        if added:
+            net.set("IonotropicSynapse_gS", 0.002)
+        n_edges += added
+    if spiking.size:
+        net.cell(list(spiking)).insert(Leak())
+        net.cell(list(spiking)).insert(Fire())
+        added = _connect(net, spiking, n_cells, SpikeSynapse(), rng, p)
+        if added:
+            net.set("SpikeSynapse_gS", -0.01)  # excitatory (outward positive)
+        n_edges += added
     if delays:
-        lo = min_delay
-        values = rng.uniform(lo, max(2.0, lo), n_edges)
-        values[0] = lo  # the minimum is attained
+        values = rng.uniform(min_delay, max(2.0, min_delay), n_edges)
+        values[0] = min_delay  # the minimum is attained
         net.select(edges=list(range(n_edges))).set("delay", np.round(values / DT) * DT)
-    amplitude = 0.5 if kind == "ionotropic" else 0.1
     for i in range(0, n_cells, 3):
+        amplitude = 0.5 if i in graded else 0.1
         stim = dx.step_current(1.0 + i % 5, 6.0, amplitude, DT, t_max)
         net.cell(i).branch(0).comp(0).stimulate(stim, verbose=False)
-    cells = range(n_cells) if record_all else range(min(n_cells, 4))
-    for i in cells:
+    recorded = range(n_cells) if record_all else range(min(n_cells, 4))
+    for i in recorded:
         net.cell(i).branch(0).comp(0).record("v", verbose=False)
     return net

@@ -24,6 +24,7 @@ from jax.flatten_util import ravel_pytree
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from dendrax.compiler import compile as compile_module
 from dendrax.parallel.errors import PartitionError
 from dendrax.parallel.exchange import exchange_plan
 from dendrax.parallel.local_model import local_models
@@ -70,8 +71,6 @@ def split_network(
     """
     sim = net_or_simulator
     if not isinstance(sim, Simulator):
-        from dendrax.compiler import compile as compile_module  # parallel is above the builder
-
         sim = compile_module(net_or_simulator, **compile_kwargs)
     elif compile_kwargs:
         raise TypeError(
@@ -485,9 +484,10 @@ class SplitNetwork:
         lines = ["  ".join(str(v).rjust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
         volume = self.exchanged_bytes()
         plan = self.plan
+        padded = max(d.flat_states.size for d in self.devices)
         lines.append(
             f"partition: {self.partition.strategy} over mesh axis {self.axis!r} "
-            f"({self.n_devices} devices); states padded to {max(d.flat_states.size for d in self.devices)} values"
+            f"({self.n_devices} devices); states padded to {padded} values per device"
         )
         lines.append(f"exchange: {plan.mode} ({plan.reason})")
         if plan.mode != "none":
