@@ -222,7 +222,7 @@ class SplitNetwork:
         self.models = local_models(sim, self.partition)
         self.plan = exchange_plan(sim, self.models, window)
         self.devices = [_Device(sim, m, self.plan.names) for m in self.models]
-        self.dtype = np.result_type(*[d.flat_states.dtype for d in self.devices])
+        self.dtype = np.dtype(jnp.result_type(float))  # float64 with x64, else float32
         self._layout_recordings()
         self._layout_inputs()
         self._programs = {}
