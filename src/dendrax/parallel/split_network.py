@@ -102,28 +102,51 @@ def _check_supported(sim):
         )
 
 
+def _local_states(sim, model, global_states: dict) -> dict:
+    """A device's initial states: the unsplit network's (numpy) at its compartments
+    (own and ghosts), synapses and delay-buffer rows."""
+    structure, local = sim.spec.structure, model.structure
+    node_keys = set(structure.node_state_names) | set(structure.current_names)
+    edge_keys = set(local.edge_state_names) | set(local.synapse_current_names)
+    out = {}
+    for key, value in global_states.items():
+        if key in node_keys:
+            out[key] = value[model.comps]
+        elif key in edge_keys:
+            out[key] = value[model.edges]
+    if model.delay_plan is not None:
+        rows = model.comps[model.delay_plan.rows]  # global compartments of the local rows
+        slots = np.searchsorted(sim.spec.delay_plan.rows, rows)
+        out[BUFFER] = global_states[BUFFER][:, :, slots]
+        out[POINTER] = global_states[POINTER]
+    return out
+
+
+def _local_params(sim, model) -> dict:
+    """A device's parameters: its columns, geometry and implicit system (numpy)."""
+    spec, local = sim.spec, model.structure
+    tables = RunTables(model.nodes, model.nodes, (), model.frustum)
+    static = static_geometry(tables, local, None, [], spec.scheme, spec.delta_t)
+    if static is None:  # an explicit scheme: as `Simulator.init`
+        _, params = initial_values(tables, local, None, [], None, node_values=model.nodes)
+        return params
+    dtype = jnp.result_type(float)
+    params = {k: np.asarray(model.nodes[k], dtype) for k in local.node_param_names}
+    params.update(static["geometry"])
+    params["axial"] = static["axial"]
+    params.update({k: np.asarray(model.nodes[k], dtype) for k in local.edge_param_names})
+    return params
+
+
 class _Device:
     """The compiled pieces of one device's share (host side, static)."""
 
-    def __init__(self, sim, model, names):
+    def __init__(self, sim, model, names, global_states):
         spec = sim.spec
         self.model = model
         structure = model.structure
-        tables = RunTables(model.nodes, model.nodes, (), model.frustum)
-        static = static_geometry(tables, structure, None, [], spec.scheme, spec.delta_t)
-        states, params = initial_values(
-            tables,
-            structure,
-            None,
-            [],
-            None,
-            node_values=model.nodes,
-            delay_plan=model.delay_plan,
-            static=static,
-        )
-        if spec.scheme.implicit and "implicit" not in params["axial"]:
-            system = spec.scheme.prepare(structure, params["axial"], spec.delta_t)
-            params = {**params, "axial": {**params["axial"], "implicit": system}}
+        states = _local_states(sim, model, global_states)
+        params = _local_params(sim, model)
         self.keys = tuple(states)
         self.shapes = tuple(jnp.shape(states[k]) for k in self.keys)
         self.dtypes = tuple(jnp.asarray(states[k]).dtype for k in self.keys)
@@ -221,7 +244,10 @@ class SplitNetwork:
         self.partition = make_partition(cells, self.n_devices, partition)
         self.models = local_models(sim, self.partition)
         self.plan = exchange_plan(sim, self.models, window)
-        self.devices = [_Device(sim, m, self.plan.names) for m in self.models]
+        # the unsplit initial states, computed once (one compilation), then cut per device
+        initial = jax.jit(lambda s: s.init()[0])(sim)
+        initial = {k: np.asarray(v) for k, v in initial.items()}
+        self.devices = [_Device(sim, m, self.plan.names, initial) for m in self.models]
         self.dtype = np.dtype(jnp.result_type(float))  # float64 with x64, else float32
         self._layout_recordings()
         self._layout_inputs()
