@@ -230,7 +230,8 @@ class SplitNetwork:
     `checkpoint_lengths` or `return_states`; it is not meant for `grad`. Intracellular
     ion diffusion, `data_set` values and the exp_euler solver are not supported. The
     program of every device contains the step of every device (one `lax.switch` branch
-    each), so it compiles in about the time of the unsplit network.
+    each): its compilation grows faster than the number of devices
+    (docs/parallel_network.md gives figures).
     """
 
     def __init__(self, sim, mesh, axis, partition=None, window=None):
