@@ -50,8 +50,10 @@ def network(
     min_delay: float = 0.5,
     t_max: float = T_MAX,
     record_all: bool = True,
+    clamp: bool = False,
 ):
-    """A random network (see the module docstring)."""
+    """A random network (see the module docstring); `clamp`: the voltage of the last HH cell
+    held at -60 mV (a clamp input; "mixed" only)."""
     rng = np.random.default_rng(seed)
     np.random.seed(seed)  # the postsynaptic compartments (numpy's global RNG, as Jaxley)
     shapes = rng.integers(0, 3, n_cells)
@@ -84,4 +86,22 @@ def network(
     recorded = range(n_cells) if record_all else range(min(n_cells, 4))
     for i in recorded:
         net.cell(i).branch(0).comp(0).record("v", verbose=False)
+    if kind == "mixed" and record_all and graded.size and spiking.size:
+        _record_more(net, int(spiking[0]))
+    if kind == "mixed" and clamp:
+        values = np.full(int(t_max / DT) + 1, -60.0)
+        net.cell(int(graded[-1])).branch(0).comp(0).clamp("v", values, verbose=False)
     return net
+
+
+def _record_more(net, spiking_cell: int) -> None:
+    """Also record a synapse state and current, a channel current and a spike flag."""
+    types = net.edges["type"].to_numpy()
+    net.select(edges=[int(np.flatnonzero(types == "IonotropicSynapse")[-1])]).record(
+        "IonotropicSynapse_s", verbose=False
+    )
+    net.select(edges=[int(np.flatnonzero(types == "SpikeSynapse")[0])]).record(
+        "i_SpikeSynapse", verbose=False
+    )
+    net.cell(0).branch(0).comp(0).record("i_HH", verbose=False)
+    net.cell(spiking_cell).branch(0).comp(0).record("Fire_spikes", verbose=False)

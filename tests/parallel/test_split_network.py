@@ -19,6 +19,7 @@ from . import _networks as nw
 from .multiprocess_harness import load, run_script
 
 N_CELLS = 12
+N_RECORDINGS = N_CELLS + 4  # v of every cell; a synapse state and current, i_HH, Fire_spikes
 CASES = [("mixed", False), ("mixed", True)]
 DEVICES = (2, 4, 8)
 
@@ -51,8 +52,9 @@ for kind in ("mixed",):
             table = [line.split() for line in res["describe"].splitlines()[1:9]]
             res["table"] = np.array(table, dtype=np.int64)
 
-# uneven partitions: explicit (9 cells on device 0), contiguous blocks, smaller window
-net = nw.network(12, "mixed", True)
+# uneven partitions: explicit (9 cells on device 0), contiguous blocks, smaller window;
+# with a voltage clamp (an input of another kind than a stimulus)
+net = nw.network(12, "mixed", True, clamp=True)
 three = parallel.make_mesh(3)
 explicit = [0] * 9 + [1, 2, 2]
 split = parallel.split_network(net, three, partition=explicit, delta_t=nw.DT)
@@ -127,7 +129,7 @@ def references():
 @pytest.mark.parametrize(("kind", "delays"), CASES)
 def test_split_matches_unsplit_integrate(results, references, kind, delays):
     reference, _ = references[kind, delays]
-    assert reference.shape == (N_CELLS, int(nw.T_MAX / nw.DT) + 1)
+    assert reference.shape == (N_RECORDINGS, int(nw.T_MAX / nw.DT) + 1)
     assert np.ptp(reference) > 10.0  # cells spike: a wrong exchange shows
     for n in DEVICES:
         split = results[f"{kind}_{delays}_{n}"]
@@ -181,7 +183,9 @@ def test_describe_table_counts(results, references):
 
 
 def test_uneven_partitions_and_window(results, references):
-    reference, _ = references["mixed", True]
+    net = nw.network(N_CELLS, "mixed", True, clamp=True)
+    reference = np.asarray(dx.integrate(net, delta_t=nw.DT, t_max=nw.T_MAX))
+    assert np.abs(reference - references["mixed", True][0]).max() > 1.0  # the clamp acts
     np.testing.assert_array_equal(results["explicit_device_of_cell"], [0] * 9 + [1, 2, 2])
     for key in ("explicit", "blocks", "window7"):
         np.testing.assert_allclose(results[key], reference, rtol=0, atol=1e-10, err_msg=key)
