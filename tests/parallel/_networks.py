@@ -97,11 +97,12 @@ def network(
 def _record_more(net, spiking_cell: int) -> None:
     """Also record a synapse state and current, a channel current and a spike flag."""
     types = net.edges["type"].to_numpy()
-    net.select(edges=[int(np.flatnonzero(types == "IonotropicSynapse")[-1])]).record(
-        "IonotropicSynapse_s", verbose=False
+    graded, spiking = (
+        np.flatnonzero(types == "IonotropicSynapse"),
+        np.flatnonzero(types != "IonotropicSynapse"),
     )
-    net.select(edges=[int(np.flatnonzero(types == "SpikeSynapse")[0])]).record(
-        "i_SpikeSynapse", verbose=False
-    )
+    if graded.size and spiking.size:
+        net.select(edges=[int(graded[-1])]).record("IonotropicSynapse_s", verbose=False)
+        net.select(edges=[int(spiking[0])]).record("i_SpikeSynapse", verbose=False)
     net.cell(0).branch(0).comp(0).record("i_HH", verbose=False)
     net.cell(spiking_cell).branch(0).comp(0).record("Fire_spikes", verbose=False)
