@@ -25,7 +25,6 @@ from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from dendrax.compiler import compile as compile_module
-from dendrax.parallel.errors import PartitionError
 from dendrax.parallel.exchange import exchange_plan
 from dendrax.parallel.local_model import local_models
 from dendrax.parallel.mesh import axis_size, check_axis
@@ -100,6 +99,13 @@ def _check_supported(sim):
         raise NotImplementedError(
             "split_network does not support " + "; ".join(problems) + ". Run it unsplit."
         )
+
+
+@jax.jit
+def _initial_states(sim):
+    """The unsplit network's initial states (a module-level function: compiled once per
+    `SimulatorSpec`)."""
+    return sim.init()[0]
 
 
 def _local_states(sim, model, global_states: dict) -> dict:
@@ -237,8 +243,6 @@ class SplitNetwork:
     def __init__(self, sim, mesh, axis, partition=None, window=None):
         _check_supported(sim)
         structure = sim.spec.structure
-        if structure.n_edges == 0 and structure.n_comp == 0:
-            raise PartitionError("The model has no compartments to split.")
         self.sim, self.mesh, self.axis = sim, mesh, axis
         self.n_devices = axis_size(mesh, axis)
         cells = cell_of_compartments(structure.tree_parent, structure.n_comp)
@@ -246,7 +250,7 @@ class SplitNetwork:
         self.models = local_models(sim, self.partition)
         self.plan = exchange_plan(sim, self.models, window)
         # the unsplit initial states, computed once (one compilation), then cut per device
-        initial = jax.jit(lambda s: s.init()[0])(sim)
+        initial = _initial_states(sim)
         initial = {k: np.asarray(v) for k, v in initial.items()}
         self.devices = [_Device(sim, m, self.plan.names, initial) for m in self.models]
         self.dtype = np.dtype(jnp.result_type(float))  # float64 with x64, else float32
@@ -255,9 +259,9 @@ class SplitNetwork:
         self._programs = {}
 
     # ------------------------------------------------------------------ layout
-    def _owner_and_row(self, name: str, rows: np.ndarray, edge: bool):
-        """`(device, local row)` of global compartment (or synapse, `edge`) rows."""
-        owner = self.partition.device_of_comp
+    def _owner_and_row(self, rows: np.ndarray, edge: bool):
+        """`(device, local row)` of global compartment (or synapse, `edge`) rows: the
+        device owning the compartment (the synapse's postsynaptic compartment)."""
         n_global = self.sim.spec.structure.n_edges if edge else self.sim.spec.structure.n_comp
         local = np.full(n_global, -1, np.int64)
         device = np.full(n_global, -1, np.int64)
@@ -265,8 +269,6 @@ class SplitNetwork:
             ids = m.edges if edge else m.comps[: m.n_own]
             local[ids] = np.arange(ids.size)
             device[ids] = m.device
-        if not edge:
-            device = owner
         return device[rows], local[rows]
 
     def _is_edge(self, name: str) -> bool:
@@ -277,7 +279,7 @@ class SplitNetwork:
         spec = self.sim.spec
         entries = []
         for name, rows in spec.recordings:
-            dev, loc = self._owner_and_row(name, np.asarray(rows), self._is_edge(name))
+            dev, loc = self._owner_and_row(np.asarray(rows), self._is_edge(name))
             entries += [(name, int(d), int(r)) for d, r in zip(dev, loc, strict=True)]
         entries = [entries[i] for i in np.asarray(spec.order)]  # recording order
         self.rec_device = np.array([d for _, d, _ in entries], np.int64)
@@ -299,7 +301,7 @@ class SplitNetwork:
 
     def _layout_inputs(self):
         for name, rows in self.sim.spec.inputs:
-            dev, loc = self._owner_and_row(name, np.asarray(rows), self._is_edge(name))
+            dev, loc = self._owner_and_row(np.asarray(rows), self._is_edge(name))
             for device in self.devices:
                 cols = np.flatnonzero(dev == device.model.device)
                 if cols.size:
