@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MeshError", "BatchError", "AlreadyInitializedError"]
+__all__ = ["MeshError", "BatchError", "AlreadyInitializedError", "PartitionError"]
 
 
 class MeshError(ValueError):
@@ -18,3 +18,7 @@ class AlreadyInitializedError(RuntimeError):
 
     A ``RuntimeError``, the class `jax.distributed.initialize` itself raises on a second call.
     """
+
+
+class PartitionError(ValueError):
+    """A split of a network over devices that cannot be used (partition, window)."""

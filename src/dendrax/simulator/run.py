@@ -34,6 +34,7 @@ from dendrax.utils.jax_utils import select
 __all__ = [
     "initial_values",
     "make_step",
+    "make_step_halves",
     "effective_frustum",
     "node_table_values",
     "exp_euler_transitions",
@@ -236,38 +237,38 @@ def _prepared(scheme, axial: dict, transitions, k: int):
     return axial.get("implicit") if scheme.implicit else None
 
 
-def make_step(
+def make_step_halves(
     structure: Structure,
     scheme,
     delay_plan=None,
     linear_solver=None,
     shared_drive: tuple = (),
 ):
-    """The pure one-step function `step(states, all_params, externals, delta_t)`.
+    """The time step of `make_step` cut in two: `(channel_part, rest)`.
 
-    `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
-    `(inds (k,), values (k,))` (compartment rows, or edge rows for synapse states).
-    Order: channel states, synapse states, clamps, linearized channel and synaptic
-    currents (a clamped current, e.g. "i_HH", replaces that channel's current and slope in
-    its rows), implicit voltage solve (and diffused-ion solves), voltage clamps.
-    `scheme` is a `dendrax.solvers.TimeScheme`, `linear_solver` a `LinearSolver` (default:
-    the tree solver). A scheme that `uses_transition` reads its propagators from
-    `all_params["exp_euler_transition"]` when present (`exp_euler_transitions`), else
-    computes them in every step; an implicit one reads its system from
-    `all_params["axial"]["implicit"]` when present. `shared_drive` (from
-    `presynaptic_sharing`) selects synapse groups updated per presynaptic compartment.
+    `channel_part(states, all_params, externals, delta_t) -> (states, ion_terms)` advances
+    the channel states and writes the state clamps; `rest(states, ion_terms, all_params,
+    externals, delta_t) -> states` does the rest of the step (currents, synapses, voltage
+    solve, voltage clamps). Between the two, `states` hold what the synapses of this step
+    read from their presynaptic compartments (the voltage at the start of the step and the
+    updated channel states): a network split over devices exchanges them there
+    (`dendrax.parallel.split_network`). `make_step` is the two halves in sequence.
     """
 
     if linear_solver is None:
         linear_solver = TreeSolver()
 
-    def step(states, all_params, externals, delta_t):
+    def channel_part(states, all_params, externals, delta_t):
         geom = all_params
         ion_terms = {} if structure.diffused_states else None
         states = update_channels(structure, states, all_params, geom, delta_t, ion_terms)
         for name, (inds, values) in externals.items():
             if name not in ("i", "v"):
                 states[name] = states[name].at[inds].set(values)
+        return states, ion_terms
+
+    def rest(states, ion_terms, all_params, externals, delta_t):
+        geom = all_params
         current, slope, per_name = channel_currents(structure, states, all_params, geom, delta_t)
         clamped = {n: externals[n] for n in structure.current_names if n in externals}
         if clamped:
@@ -322,5 +323,38 @@ def make_step(
             v = v.at[inds].set(values)
         states["v"] = v
         return states
+
+    return channel_part, rest
+
+
+def make_step(
+    structure: Structure,
+    scheme,
+    delay_plan=None,
+    linear_solver=None,
+    shared_drive: tuple = (),
+):
+    """The pure one-step function `step(states, all_params, externals, delta_t)`.
+
+    `externals` is a dict: `"i"`: (inds (k,), currents nA (k,)) and, per clamped state,
+    `(inds (k,), values (k,))` (compartment rows, or edge rows for synapse states).
+    Order: channel states, synapse states, clamps, linearized channel and synaptic
+    currents (a clamped current, e.g. "i_HH", replaces that channel's current and slope in
+    its rows), implicit voltage solve (and diffused-ion solves), voltage clamps.
+    `scheme` is a `dendrax.solvers.TimeScheme`, `linear_solver` a `LinearSolver` (default:
+    the tree solver). A scheme that `uses_transition` reads its propagators from
+    `all_params["exp_euler_transition"]` when present (`exp_euler_transitions`), else
+    computes them in every step; an implicit one reads its system from
+    `all_params["axial"]["implicit"]` when present. `shared_drive` (from
+    `presynaptic_sharing`) selects synapse groups updated per presynaptic compartment.
+    """
+
+    channel_part, rest = make_step_halves(
+        structure, scheme, delay_plan, linear_solver, shared_drive
+    )
+
+    def step(states, all_params, externals, delta_t):
+        states, ion_terms = channel_part(states, all_params, externals, delta_t)
+        return rest(states, ion_terms, all_params, externals, delta_t)
 
     return step
