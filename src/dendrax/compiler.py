@@ -218,7 +218,8 @@ def compile(  # noqa: A001 - `dendrax.compile`, as the design names it
             "fwd_euler", "exp_euler") or a `TimeScheme` object.
         voltage_solver: linear solver, a registered name (Jaxley's "jaxley.dhs*",
             "jaxley.stone", "jax.sparse", or "tree", "level_parallel", "sparse", "dense")
-            or an object; "jaxley.dhs" is "level_parallel" on GPU backends, else "tree".
+            or an object; "jaxley.dhs" is "level_parallel" on GPU backends, "tree.native"
+            on CPU (pure-JAX "tree" where its kernel is not built), else "tree".
         delta_t: time step (ms).
         data_stimuli: output of `data_stimulate` (their rows become part of the layout).
         data_clamps: output of `data_clamp`.

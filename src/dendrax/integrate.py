@@ -108,8 +108,10 @@ def integrate(
             taken from `module.customize_solver_exp_euler(...)`).
         voltage_solver: Jaxley's names ("jaxley.dhs.cpu", "jaxley.stone" -> the tree
             solver; "jaxley.dhs.gpu" -> the level-parallel solver; "jaxley.dhs" -> the
-            level-parallel solver on GPU backends, else the tree solver; "jax.sparse" ->
-            sparse direct solve) or dendrax's "tree", "level_parallel", "sparse", "dense".
+            level-parallel solver on GPU backends, the compiled tree solve "tree.native"
+            on CPU (the pure-JAX tree solve where its kernel is not built); "jax.sparse"
+            -> sparse direct solve) or dendrax's "tree", "tree.native", "branched",
+            "level_parallel", "sparse", "dense".
         checkpoint_lengths: nested checkpointing of the time loop (product >= steps).
         all_states: states to start from (from a previous `return_states=True` run).
         return_states: also return the final states.

@@ -48,7 +48,12 @@ def _restore_setting():
     jx.set_cpu_threading("single")
 
 
-def test_cpu_options_name_the_pass_and_other_backends_get_none():
+def _avx512(monkeypatch, present: bool):
+    monkeypatch.setattr(xla_options, "host_has_avx512", lambda: present)
+
+
+def test_cpu_options_name_the_pass_and_other_backends_get_none(monkeypatch):
+    _avx512(monkeypatch, False)
     assert jx.cpu_threading() == "single"
     assert jx.compiler_options("cpu") == {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
     assert jx.compiler_options("gpu") == {}
@@ -58,7 +63,50 @@ def test_cpu_options_name_the_pass_and_other_backends_get_none():
         jx.set_cpu_threading("off")
 
 
+def test_avx512_hosts_get_wide_vectors_in_both_modes(monkeypatch):
+    _avx512(monkeypatch, True)
+    assert jx.compiler_options("cpu") == {
+        "xla_disable_hlo_passes": "cpu-parallel-task-assigner",
+        "xla_cpu_prefer_vector_width": 512,
+    }
+    assert jx.compiler_options("gpu") == {}
+    jx.set_cpu_threading("xla")  # threads are XLA's again; the width is not about threads
+    assert jx.compiler_options("cpu") == {"xla_cpu_prefer_vector_width": 512}
+    # a width the user sets in XLA_FLAGS wins: dendrax does not override it
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_prefer_vector_width=128")
+    assert jx.compiler_options("cpu") == {}
+
+
+def test_host_has_avx512_reads_the_cpu_flags():
+    flags = ""
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "")
+    assert xla_options.host_has_avx512() == ("avx512f" in flags.split())
+
+
+def test_wide_vectors_keep_traces_bit_identical():
+    """XLA's default width against 512 bits: the same operations, the same trace (a
+    252-compartment cell that spikes, so that the vector loops run over many elements)."""
+    cell = jx.Cell(jx.Branch(jx.Compartment(), ncomp=4), parents=[-1] + [i // 2 for i in range(62)])
+    cell.insert(HH())
+    cell.branch(0).comp(0).stimulate(jx.step_current(0.5, 3.0, 1.0, 0.025, 5.0), verbose=False)
+    cell.branch(0).comp(0).record("v", verbose=False)
+    cell.branch(62).comp(3).record("v", verbose=False)
+    sim = jx.compile(cell)
+    options = {"xla_disable_hlo_passes": "cpu-parallel-task-assigner"}
+    narrow = jax.jit(lambda: sim.run(t_max=5.0), compiler_options=options)
+    wide = jax.jit(
+        lambda: sim.run(t_max=5.0),
+        compiler_options={**options, "xla_cpu_prefer_vector_width": 512},
+    )
+    traces = np.asarray(wide())
+    assert traces.max() > 0.0  # it spiked
+    np.testing.assert_array_equal(traces, np.asarray(narrow()))
+
+
 def test_passes_disabled_in_xla_flags_are_kept(monkeypatch):
+    _avx512(monkeypatch, False)
     # a compile option replaces XLA_FLAGS' list of disabled passes, so it must repeat them
     monkeypatch.setenv(
         "XLA_FLAGS", "--xla_cpu_enable_fast_min_max=false --xla_disable_hlo_passes=a,b"

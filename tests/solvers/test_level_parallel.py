@@ -18,6 +18,7 @@ from dendrax.simulator.run import static_geometry
 from dendrax.solvers import registry, time_scheme
 from dendrax.solvers.level_parallel import LevelParallelSolver, level_parallel_solve
 from dendrax.solvers.level_schedule import build_contraction_schedule
+from dendrax.solvers.native_tree import NativeTreeSolver
 from dendrax.solvers.tree import TreeSolver, build_tree_order
 
 jax.config.update("jax_enable_x64", True)
@@ -295,6 +296,8 @@ def test_jaxley_gpu_names_and_the_gpu_default(monkeypatch):
     for name in ("jaxley.dhs.cpu", "tree"):
         assert isinstance(registry.linear_solver(name), TreeSolver)
     monkeypatch.setattr(registry.jax, "default_backend", lambda: "cpu")
+    assert isinstance(registry.linear_solver("jaxley.dhs"), NativeTreeSolver)
+    monkeypatch.setattr(registry.jax, "default_backend", lambda: "tpu")
     assert isinstance(registry.linear_solver("jaxley.dhs"), TreeSolver)
     monkeypatch.setattr(registry.jax, "default_backend", lambda: "gpu")
     assert isinstance(registry.linear_solver("jaxley.dhs"), LevelParallelSolver)

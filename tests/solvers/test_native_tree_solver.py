@@ -1,5 +1,10 @@
 """The optional compiled tree solve (`dendrax.solvers.native_tree`) against numpy's dense
-solve, finite differences and the pure-JAX tree solver, and its fallback."""
+solve, finite differences and the pure-JAX tree solver, and its fallback; as the CPU
+default, against the pure-JAX tree solve and a sparse direct solve on a CA1 HH cell."""
+
+import os
+import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -7,8 +12,10 @@ import numpy as np
 import pytest
 from tree_systems import dense_matrix
 
+import dendrax as jx
+from dendrax.channels import HH
 from dendrax.solvers import native_tree
-from dendrax.solvers.native_tree import native_available, native_tree_solve
+from dendrax.solvers.native_tree import NativeTreeSolver, native_available, native_tree_solve
 from dendrax.solvers.tree import build_tree_order, tree_solve
 
 
@@ -96,3 +103,34 @@ def test_a_failing_compiler_builds_nothing(monkeypatch, tmp_path):
     monkeypatch.setenv("DENDRAX_NATIVE_CACHE", str(tmp_path / "cache"))
     assert native_tree._build() is None
     assert not any((tmp_path / "cache").glob("*.so"))
+
+
+def _ca1_hh_cell():
+    """CA1 n120 (4 compartments per branch), HH everywhere, 0.5 nA at the root 10-80 ms."""
+    swc_dir = Path(__file__).resolve().parents[2] / "../shared/data/swc"
+    path = Path(os.environ.get("DENDRAX_SWC_DIR", swc_dir)) / "morph_ca1_n120.swc"
+    if not path.is_file():
+        pytest.skip(f"shared SWC file {path} is absent (set DENDRAX_SWC_DIR)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cell = jx.read_swc(str(path), ncomp=4)
+    cell.insert(HH())
+    cell.set("v", -65.0)
+    cell.init_states()
+    cell.branch(0).comp(0).stimulate(jx.step_current(10.0, 70.0, 0.5, 0.025, 100.0), verbose=False)
+    for b in (0, 40, 80, 120):
+        cell.branch(b).comp(2).record(verbose=False)
+    return cell
+
+
+def test_the_cpu_default_is_the_compiled_solve_and_keeps_the_voltages(built):
+    """The default ("jaxley.dhs") on CPU against the pure-JAX tree solve and a sparse direct
+    solve (independent of both), 100 ms of a spiking CA1 cell in float64: within 1e-8 mV."""
+    assert jax.default_backend() == "cpu"
+    cell = _ca1_hh_cell()
+    assert isinstance(jx.compile(cell).spec.linear_solver, NativeTreeSolver)
+    default = np.asarray(jx.integrate(cell, t_max=100.0))
+    assert default.max() > 0.0  # it spikes
+    for reference in ("tree", "jax.sparse"):
+        expected = np.asarray(jx.integrate(cell, t_max=100.0, voltage_solver=reference))
+        np.testing.assert_allclose(default, expected, rtol=0, atol=1e-8, err_msg=reference)

@@ -40,8 +40,12 @@ LINEAR_SOLVERS: dict[str, LinearSolver] = {}
 #: {any accepted voltage_solver name (Jaxley's included): registered name}.
 LINEAR_SOLVER_ALIASES: dict[str, str] = {}
 #: {voltage_solver name: {jax backend: registered name}}: names that, as Jaxley's
-#: "jaxley.dhs" does, choose by `jax.default_backend()` (the alias elsewhere).
-BACKEND_SOLVERS: dict[str, dict[str, str]] = {"jaxley.dhs": {"gpu": "level_parallel"}}
+#: "jaxley.dhs" does, choose by `jax.default_backend()` (the alias elsewhere). On CPU the
+#: default is the compiled tree solve, which is the pure-JAX tree solve wherever its kernel
+#: is not built (`native_tree.native_available`).
+BACKEND_SOLVERS: dict[str, dict[str, str]] = {
+    "jaxley.dhs": {"gpu": "level_parallel", "cpu": "tree.native"}
+}
 
 
 def register_time_scheme(scheme: TimeScheme) -> TimeScheme:
@@ -75,7 +79,9 @@ def linear_solver(name) -> LinearSolver:
     """The registered linear solver for `name`, dendrax's or Jaxley's (an instance passes).
 
     "jaxley.dhs" (the default of `integrate` and `dendrax.compile`) is the level-parallel
-    solver on GPU backends and the tree solver elsewhere (`BACKEND_SOLVERS`).
+    solver on GPU backends, the compiled tree solve ("tree.native": the same elimination,
+    pure JAX where the kernel is not built) on CPU, and the tree solver elsewhere
+    (`BACKEND_SOLVERS`).
     """
     if isinstance(name, LinearSolver):
         return name
