@@ -105,6 +105,13 @@ def test_a_failing_compiler_builds_nothing(monkeypatch, tmp_path):
     assert not any((tmp_path / "cache").glob("*.so"))
 
 
+def test_an_unwritable_cache_builds_nothing(monkeypatch, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("DENDRAX_NATIVE_CACHE", str(blocker / "cache"))
+    assert native_tree._build() is None
+
+
 def _ca1_hh_cell():
     """CA1 n120 (4 compartments per branch), HH everywhere, 0.5 nA at the root 10-80 ms."""
     swc_dir = Path(__file__).resolve().parents[2] / "../shared/data/swc"

@@ -114,7 +114,10 @@ def _build() -> Path | None:
     target = _cache_dir() / f"dendrax_tree_solve_{key}.so"
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # no writable cache (read-only home): the pure-JAX solve is used
+        return None
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "tree_solve.cc"
         source.write_text(_SOURCE)
@@ -128,7 +131,10 @@ def _build() -> Path | None:
             return None
         if result.returncode != 0:
             return None
-        os.replace(built, target)  # atomic: concurrent builds leave one complete file
+        try:
+            os.replace(built, target)  # atomic: concurrent builds leave one complete file
+        except OSError:
+            return None
     return target
 
 
