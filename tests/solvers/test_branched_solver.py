@@ -1,15 +1,11 @@
 """The branched tree solver (`dendrax.solvers.branched`) against numpy's dense solve,
 finite differences and the node-by-node tree solver."""
 
-import os
-import warnings
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from tree_systems import assert_gradients_match_dense, dense_matrix
+from tree_systems import assert_gradients_match_dense, dense_matrix, shared_cell
 
 import dendrax as jx
 from dendrax.channels import HH
@@ -24,10 +20,6 @@ from dendrax.solvers.branched import (
 )
 from dendrax.solvers.registry import linear_solver
 from dendrax.solvers.tree import build_tree_order
-
-SWC_DIR = Path(
-    os.environ.get("DENDRAX_SWC_DIR", Path(__file__).resolve().parents[3] / "shared/data/swc")
-)
 
 
 def _random_tree(rng, n, reach=None):
@@ -116,12 +108,7 @@ def test_forests_of_identical_trees_batch_the_reduced_tree():
 
 @pytest.mark.parametrize("name", ["morph_ca1_n120.swc", "morph_l5pc_with_axon.swc"])
 def test_shared_morphologies_match_a_dense_solve(name):
-    path = SWC_DIR / name
-    if not path.exists():
-        pytest.skip(f"shared morphology {path} is absent (set DENDRAX_SWC_DIR)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        structure = module_structure(jx.read_swc(str(path), ncomp=4))
+    structure = module_structure(shared_cell(name))
     parent = structure.tree_parent
     diag, upper, lower, rhs = _system(parent, seed=4)
     got = BranchedSolver()(structure, *map(jnp.asarray, (diag, upper, lower, rhs)))
@@ -204,12 +191,7 @@ def test_an_empty_forest_is_refused():
 
 
 def test_integrate_with_the_new_solvers_matches_the_tree_solver_on_ca1():
-    path = SWC_DIR / "morph_ca1_n120.swc"
-    if not path.exists():
-        pytest.skip(f"shared morphology {path} is absent (set DENDRAX_SWC_DIR)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cell = jx.read_swc(str(path), ncomp=4)
+    cell = shared_cell("morph_ca1_n120.swc")
     cell.insert(HH())
     cell.branch(0).loc(0.5).stimulate(jx.step_current(1.0, 8.0, 1.0, 0.025, 10.0), verbose=False)
     for b in (0, 40, 80, 120):

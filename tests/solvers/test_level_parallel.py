@@ -1,15 +1,11 @@
 """The level-parallel (tree-contraction) solver against numpy's dense solve, finite
 differences, the tree solver's step count and the default solver end to end."""
 
-import os
-import warnings
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from tree_systems import dense_matrix
+from tree_systems import dense_matrix, shared_cell
 
 import dendrax as jx
 from dendrax.channels import HH
@@ -23,20 +19,8 @@ from dendrax.solvers.tree import TreeSolver, build_tree_order
 
 jax.config.update("jax_enable_x64", True)
 
-SWC_DIR = Path(
-    os.environ.get("DENDRAX_SWC_DIR", Path(__file__).resolve().parents[2] / "../shared/data/swc")
-)
 MORPHOLOGIES = ("morph_ca1_n120.swc", "morph_l5pc_with_axon.swc")
 LOOPS = ("mixed", "unrolled", "scan")
-
-
-def _swc(name):
-    path = SWC_DIR / name
-    if not path.exists():
-        pytest.skip(f"shared SWC file {path} is absent (set DENDRAX_SWC_DIR)")
-    with warnings.catch_warnings():  # the L5PC file repeats points (a UserWarning says so)
-        warnings.filterwarnings("ignore", message=".*lie at their parent's position")
-        return jx.read_swc(str(path), ncomp=4)
 
 
 def _chain(n):
@@ -123,7 +107,7 @@ def test_ignores_the_couplings_stored_at_roots():
 
 def _cable(name):
     """Structure and backward-Euler matrix (dt 0.025 ms, passive) of a shared morphology."""
-    cell = _swc(name)
+    cell = shared_cell(name)
     structure = module_structure(cell)
     static = static_geometry(
         model_tables(cell), structure, None, None, time_scheme("bwd_euler"), 0.025
@@ -308,7 +292,7 @@ def test_jaxley_gpu_names_and_the_gpu_default(monkeypatch):
 
 
 def test_integrate_ca1_with_hh_gives_the_default_voltages():
-    cell = _swc(MORPHOLOGIES[0])
+    cell = shared_cell(MORPHOLOGIES[0])
     cell.insert(HH())
     cell.init_states()
     cell.branch(0).comp(0).stimulate(jx.step_current(0.5, 3.0, 1.0, 0.025, 8.0), verbose=False)

@@ -2,15 +2,11 @@
 solve, finite differences and the pure-JAX tree solver, and its fallback; as the CPU
 default, against the pure-JAX tree solve and a sparse direct solve on a CA1 HH cell."""
 
-import os
-import warnings
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from tree_systems import dense_matrix
+from tree_systems import dense_matrix, shared_cell
 
 import dendrax as jx
 from dendrax.channels import HH
@@ -114,13 +110,7 @@ def test_an_unwritable_cache_builds_nothing(monkeypatch, tmp_path):
 
 def _ca1_hh_cell():
     """CA1 n120 (4 compartments per branch), HH everywhere, 0.5 nA at the root 10-80 ms."""
-    swc_dir = Path(__file__).resolve().parents[2] / "../shared/data/swc"
-    path = Path(os.environ.get("DENDRAX_SWC_DIR", swc_dir)) / "morph_ca1_n120.swc"
-    if not path.is_file():
-        pytest.skip(f"shared SWC file {path} is absent (set DENDRAX_SWC_DIR)")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cell = jx.read_swc(str(path), ncomp=4)
+    cell = shared_cell("morph_ca1_n120.swc")
     cell.insert(HH())
     cell.set("v", -65.0)
     cell.init_states()

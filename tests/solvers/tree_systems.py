@@ -1,9 +1,32 @@
-"""Shared references for the tree-solver tests: the dense matrix of a tree system, and a
-gradient check of a solver against finite differences of numpy's dense solve."""
+"""Shared references for the tree-solver tests: the dense matrix of a tree system, a
+gradient check of a solver against finite differences of numpy's dense solve, and the
+shared morphologies."""
+
+import os
+import warnings
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
+
+import dendrax as jx
+
+#: The shared test morphologies (`../shared/data/swc` beside the repository by default).
+SWC_DIR = Path(
+    os.environ.get("DENDRAX_SWC_DIR", Path(__file__).resolve().parents[3] / "shared/data/swc")
+)
+
+
+def shared_cell(name: str, ncomp: int = 4):
+    """A cell read from the shared SWC file `name` (skips the test where it is absent)."""
+    path = SWC_DIR / name
+    if not path.is_file():
+        pytest.skip(f"shared SWC file {path} is absent (set DENDRAX_SWC_DIR)")
+    with warnings.catch_warnings():  # the L5PC file repeats points (a UserWarning says so)
+        warnings.filterwarnings("ignore", message=".*lie at their parent's position")
+        return jx.read_swc(str(path), ncomp=ncomp)
 
 
 def dense_matrix(parent, diag, upper, lower):
