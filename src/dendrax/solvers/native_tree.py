@@ -28,7 +28,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from dendrax.solvers.interfaces import LinearSolver
-from dendrax.solvers.tree import TreeOrder, _solve, implicit_primal_solve
+from dendrax.solvers.reroot import centre_rooted_parents
+from dendrax.solvers.tree import TreeOrder, _solve, build_tree_order, implicit_primal_solve
 
 __all__ = ["NativeTreeSolver", "native_available", "native_tree_solve"]
 
@@ -98,21 +99,31 @@ def native_available() -> bool:
 
 @functools.lru_cache(maxsize=64)
 def _schedule(order: TreeOrder):
-    """(nodes, parents, n_inner) of `order`'s node-by-node elimination (as `tree.py`)."""
+    """(schedule (3, n) int32, n_inner) of the kernel's node-by-node elimination.
+
+    Rows: the elimination order (deepest first), each node's parent in it (a root names
+    itself) and whether that edge is reversed against the matrix's own parent (see
+    `tree_solve.cc`). Every tree is eliminated towards its centre (`centre_rooted_parents`),
+    which shortens the chain of dependent steps where the morphology's root is far from it.
+    """
     n = order.num_nodes
-    flat = order.levels[::-1].reshape(-1)
+    matrix_parent = np.where(order.parent[:n] == n, -1, order.parent[:n])
+    rooted, flipped = centre_rooted_parents(matrix_parent)
+    levels = build_tree_order(rooted, batch_identical_trees=False).levels
+    flat = levels[::-1].reshape(-1)
     nodes = flat[flat < n]
-    parents = order.parent[nodes]
-    parents = np.where(parents == n, nodes, parents)
-    n_inner = int(nodes.shape[0] - np.sum(order.parent[:n] == n))
-    return nodes.astype(np.int32), parents.astype(np.int32), n_inner
+    parents = np.where(rooted[nodes] < 0, nodes, rooted[nodes])
+    n_inner = int(np.sum(rooted >= 0))
+    schedule = np.stack([nodes, parents, flipped[nodes]]).astype(np.int32)
+    return schedule, n_inner
 
 
 def _native_primal(order: TreeOrder, diag, upper, lower, rhs):
-    nodes, parents, n_inner = _schedule(order)
+    schedule, n_inner = _schedule(order)
     shape = jax.ShapeDtypeStruct(rhs.shape, rhs.dtype)
-    call = jax.ffi.ffi_call(_TARGETS[np.dtype(rhs.dtype)], (shape, shape))
-    x, _ = call(diag, upper, lower, rhs, nodes, parents, n_inner=np.int64(n_inner))
+    work = jax.ShapeDtypeStruct((2 * rhs.shape[0],), rhs.dtype)
+    call = jax.ffi.ffi_call(_TARGETS[np.dtype(rhs.dtype)], (shape, work))
+    x, _ = call(diag, upper, lower, rhs, schedule.reshape(-1), n_inner=np.int64(n_inner))
     return x
 
 
