@@ -195,4 +195,7 @@ def test_option_keeps_traces_and_removes_the_split_loop():
     assert result["split_options"] == 0
     assert result["identical"]  # same program, with and without the option
     assert result["runner_identical"]  # dendrax's runner with and without it
-    assert result["max_diff"] < 1e-12  # dendrax's runner against the caller's plain jit
+    # dendrax's runner (table values as arguments) against the caller's plain jit (the
+    # same values folded in as constants): round-off only, amplified through two spikes,
+    # so bounded by the numerics contract (1e-8 mV) with room to spare, not by one ulp.
+    assert result["max_diff"] < 1e-10
