@@ -87,28 +87,56 @@ def _copy_build(folder: Path, to: Path, **manifest_changes) -> Path:
     return to
 
 
+def _solve_with(library, label, monkeypatch, system, dtype):
+    """`_native_primal` on `system` (`(parent, arrays)`) with `library`'s handlers, registered
+    under target names of their own, so that the kernel registered for the package stays."""
+    targets = {d: f"dendrax_test_{label}_{d.name}" for d in native_tree._TARGETS}
+    native_tree._register(library, targets)
+    with monkeypatch.context() as patch:
+        patch.setattr(native_tree, "_TARGETS", targets)
+        order = build_tree_order(system[0])
+        return np.asarray(
+            native_tree._native_primal(order, *(jnp.asarray(x, dtype) for x in system[1]))
+        )
+
+
 def test_the_package_build_solves_like_a_dense_solve(package_build, monkeypatch):
-    """The library setup.py builds, registered under its own target names, against numpy's
-    dense solve: float64 within 1e-10, float32 finite and within 1e-4."""
+    """The library setup.py builds against numpy's dense solve: float64 within 1e-10,
+    float32 finite and within 1e-4; its manifest names this source and the running jaxlib."""
     manifest = json.loads((package_build / build_info.MANIFEST_NAME).read_text())
     assert manifest == build_info.manifest(native_tree._SOURCE, jaxlib.__version__)
     path = native_tree._prebuilt(package_build)
     assert path == package_build / build_info.LIBRARY_NAME
     library = native_tree._load(path)
     assert library is not None
-    # Names of its own: the kernel registered for the package stays what it was.
-    targets = {dtype: f"dendrax_test_package_build_{dtype.name}" for dtype in native_tree._TARGETS}
-    native_tree._register(library, targets)
-    monkeypatch.setattr(native_tree, "_TARGETS", targets)
     for seed in (0, 1):
         parent, system = _system(seed)
-        order = build_tree_order(parent)
         expected = np.linalg.solve(dense_matrix(parent, *system[:3]), system[3])
-        got = native_tree._native_primal(order, *map(jnp.asarray, system))
-        np.testing.assert_allclose(np.asarray(got), expected, rtol=0, atol=1e-10)
-        single = native_tree._native_primal(order, *(jnp.asarray(x, jnp.float32) for x in system))
-        assert single.dtype == jnp.float32 and bool(jnp.all(jnp.isfinite(single)))
-        np.testing.assert_allclose(np.asarray(single), expected, atol=1e-4)
+        got = _solve_with(library, "package", monkeypatch, (parent, system), jnp.float64)
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+        single = _solve_with(library, "package", monkeypatch, (parent, system), jnp.float32)
+        assert single.dtype == np.float32 and np.all(np.isfinite(single))
+        np.testing.assert_allclose(single, expected, atol=1e-4)
+
+
+def test_the_first_use_build_solves_as_the_package_build(package_build, tmp_path, monkeypatch):
+    """`_build` into an empty cache (the fallback, unused in a process that has a prebuilt
+    library): against numpy's dense solve within 1e-10 and the package build's library
+    bit for bit (same source, compiler and optimisation flags)."""
+    monkeypatch.setenv("DENDRAX_NATIVE_CACHE", str(tmp_path / "cache"))
+    if not (os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")):
+        pytest.skip("no C++ compiler for the first-use build")
+    path = native_tree._build()
+    assert path is not None and path.parent == tmp_path / "cache"
+    assert native_tree._build() == path  # the second call finds it in the cache
+    cached = native_tree._load(path)
+    prebuilt = native_tree._load(package_build / build_info.LIBRARY_NAME)
+    parent, system = _system(2)
+    got = _solve_with(cached, "cache", monkeypatch, (parent, system), jnp.float64)
+    expected = np.linalg.solve(dense_matrix(parent, *system[:3]), system[3])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+    same = _solve_with(prebuilt, "package", monkeypatch, (parent, system), jnp.float64)
+    np.testing.assert_allclose(got, same, rtol=0, atol=1e-14)
 
 
 def test_a_prebuilt_library_for_another_jaxlib_or_source_is_ignored(package_build, tmp_path):
