@@ -2,13 +2,16 @@
 
 The same elimination as `dendrax.solvers.tree._solve_sequential` (same order, same
 arithmetic), written as a C++ handler of XLA's FFI (`jax.ffi`) and called once per solve:
-one kernel instead of XLA's two loops. The handler is compiled on first use with the C++
-compiler on the machine (`$CXX`, else `c++`) against the FFI headers that ship with jaxlib,
-into `$DENDRAX_NATIVE_CACHE` (default `~/.cache/dendrax`). Where no compiler is found, or
-compiling fails, or the backend is not a CPU, `NativeTreeSolver` solves with the pure-JAX
-tree solve instead (`native_available()` says which). The derivative is the tree solve's
-implicit rule (`tree.implicit_primal_solve`), whose tangent and transposed solves call the
-kernel too; under `vmap` the batch goes to the pure-JAX batched tree solve.
+one kernel instead of XLA's two loops. The handler (`tree_solve.cc`, package data) is
+loaded from the first of: the library `pip install` compiled into the package (`setup.py`;
+used only where its manifest names the running jaxlib and this source), the cache of
+libraries compiled on first use with the C++ compiler on the machine (`$CXX`, else `c++`)
+against the FFI headers that ship with jaxlib, in `$DENDRAX_NATIVE_CACHE` (default
+`~/.cache/dendrax`). Where neither is there, or the backend is not a CPU, `NativeTreeSolver`
+solves with the pure-JAX tree solve instead (`native_available()` says which,
+`native_source()` where the kernel came from). The derivative is the tree solve's implicit
+rule (`tree.implicit_primal_solve`), whose tangent and transposed solves call the kernel
+too; under `vmap` the batch goes to the pure-JAX batched tree solve.
 """
 
 from __future__ import annotations
@@ -25,16 +28,20 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import jaxlib
 import numpy as np
 
+from dendrax.solvers import _native_build as build_info
 from dendrax.solvers.interfaces import LinearSolver
 from dendrax.solvers.reroot import centre_rooted_parents
 from dendrax.solvers.tree import TreeOrder, _solve, build_tree_order, implicit_primal_solve
 
-__all__ = ["NativeTreeSolver", "native_available", "native_tree_solve"]
+__all__ = ["NativeTreeSolver", "native_available", "native_source", "native_tree_solve"]
 
+#: This package's folder: the source and the package build's library lie here.
+_HERE = Path(__file__).parent
 #: The handler's C++ source, shipped with the package (`tree_solve.cc` beside this file).
-_SOURCE = Path(__file__).with_name("tree_solve.cc").read_text()
+_SOURCE = (_HERE / build_info.SOURCE_NAME).read_text()
 
 _TARGETS = {
     np.dtype(np.float64): "dendrax_tree_solve_f64",
@@ -46,13 +53,21 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("DENDRAX_NATIVE_CACHE", Path.home() / ".cache" / "dendrax"))
 
 
+def _prebuilt(directory: Path | None = None) -> Path | None:
+    """The library `pip install` built into `directory` (default: this package's folder),
+    if built from this source against the running jaxlib; else None."""
+    directory = _HERE if directory is None else directory
+    return build_info.matching_library(directory, _SOURCE, jaxlib.__version__)
+
+
 def _build() -> Path | None:
-    """Path of the compiled handler library (compiled now if not cached), or None."""
+    """Path of the handler library compiled on first use (compiled now if not cached), or None."""
     compiler = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
     if not compiler:
         return None
     include = jax.ffi.include_dir()
-    key = hashlib.sha256((_SOURCE + include + jax.__version__).encode()).hexdigest()[:16]
+    versions = jax.__version__ + jaxlib.__version__
+    key = hashlib.sha256((_SOURCE + include + versions).encode()).hexdigest()[:16]
     target = _cache_dir() / f"dendrax_tree_solve_{key}.so"
     if target.exists():
         return target
@@ -61,10 +76,10 @@ def _build() -> Path | None:
     except OSError:  # no writable cache (read-only home): the pure-JAX solve is used
         return None
     with tempfile.TemporaryDirectory() as tmp:
-        source = Path(tmp) / "tree_solve.cc"
+        source = Path(tmp) / build_info.SOURCE_NAME
         source.write_text(_SOURCE)
         built = Path(tmp) / target.name
-        command = [compiler, "-O3", "-std=c++17", "-shared", "-fPIC", "-I", include]
+        command = [compiler, *build_info.CXX_FLAGS, "-shared", "-fPIC", "-I", include]
         try:
             result = subprocess.run(
                 command + [str(source), "-o", str(built)], capture_output=True, text=True
@@ -80,21 +95,50 @@ def _build() -> Path | None:
     return target
 
 
+def _load(path: Path) -> ctypes.CDLL | None:
+    """The library at `path` if it loads and exports every handler, else None."""
+    try:
+        library = ctypes.cdll.LoadLibrary(str(path))
+        for symbol in build_info.HANDLER_SYMBOLS.values():
+            getattr(library, symbol)
+    except (OSError, AttributeError):  # another platform's file, or an older kernel
+        return None
+    return library
+
+
+def _register(library: ctypes.CDLL, targets: dict | None = None) -> None:
+    """Register `library`'s handlers as the FFI targets `targets` (dtype: name; `_TARGETS`)."""
+    for dtype, name in (_TARGETS if targets is None else targets).items():
+        symbol = getattr(library, build_info.HANDLER_SYMBOLS[dtype.name])
+        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
+
+
 @functools.cache
+def _kernel() -> str | None:
+    """Load and register the kernel once: "prebuilt" or "cache" (where it came from), or
+    None where there is none (or the backend is not a CPU)."""
+    if jax.default_backend() != "cpu":
+        return None
+    # The first-use build runs only where no usable prebuilt library is found.
+    for origin, find in (("prebuilt", _prebuilt), ("cache", _build)):
+        path = find()
+        library = None if path is None else _load(path)
+        if library is not None:
+            _register(library)
+            return origin
+    return None
+
+
 def native_available() -> bool:
     """Whether the compiled kernel is built and registered (CPU backend only)."""
-    if jax.default_backend() != "cpu":
-        return False
-    path = _build()
-    if path is None:
-        return False
-    library = ctypes.cdll.LoadLibrary(str(path))
-    for name, symbol in (
-        (_TARGETS[np.dtype(np.float64)], library.DendraxTreeSolveF64),
-        (_TARGETS[np.dtype(np.float32)], library.DendraxTreeSolveF32),
-    ):
-        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
-    return True
+    return _kernel() is not None
+
+
+def native_source() -> str | None:
+    """Where the kernel in use came from: "prebuilt" (compiled by `pip install` into the
+    package), "cache" (compiled on first use into `$DENDRAX_NATIVE_CACHE`), or None (not
+    available: the pure-JAX tree solve is used)."""
+    return _kernel() if native_available() else None
 
 
 @functools.lru_cache(maxsize=64)
