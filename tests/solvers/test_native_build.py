@@ -192,8 +192,3 @@ def test_a_matching_prebuilt_library_is_the_one_in_use():
     assert (native_tree.native_source() is not None) == native_tree.native_available()
     if native_tree._prebuilt() is not None:
         assert native_tree.native_source() == "prebuilt"
-
-
-def test_without_the_kernel_no_source_is_named(monkeypatch):
-    monkeypatch.setattr(native_tree, "native_available", lambda: False)
-    assert native_tree.native_source() is None

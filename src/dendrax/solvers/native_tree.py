@@ -138,7 +138,7 @@ def native_source() -> str | None:
     """Where the kernel in use came from: "prebuilt" (compiled by `pip install` into the
     package), "cache" (compiled on first use into `$DENDRAX_NATIVE_CACHE`), or None (not
     available: the pure-JAX tree solve is used)."""
-    return _kernel() if native_available() else None
+    return _kernel()
 
 
 @functools.lru_cache(maxsize=64)
