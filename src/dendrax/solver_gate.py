@@ -11,6 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from dendrax.utils.jax_utils import constant, lax_operands
+from dendrax.utils.polynomial_exp import capped_exp
 
 __all__ = [
     "save_exp",
@@ -32,8 +33,11 @@ def save_exp(x, max_value: float = 20.0):
 
 
 def exponential_euler(x, dt, x_inf, tau):
-    """Exact step of `dx/dt = (x_inf - x) / tau` with `x_inf` and `tau` held fixed."""
-    decay = save_exp(-dt / tau)
+    """Exact step of `dx/dt = (x_inf - x) / tau` with `x_inf` and `tau` held fixed.
+
+    The decay `exp(-dt / tau)` (capped like `save_exp`) is `capped_exp`'s.
+    """
+    decay = capped_exp(-dt / tau)
     return x * decay + x_inf * (1.0 - decay)
 
 
@@ -42,10 +46,11 @@ def solve_gate_exponential(x, dt, alpha, beta):
 
     Equal to `exponential_euler(x, dt, alpha / (alpha + beta), 1 / (alpha + beta))`,
     written with one division instead of three (and `lax` operations: see `lax_operands`).
+    The decay `exp(-dt (alpha + beta))` (capped like `save_exp`) is `capped_exp`'s.
     """
     x, dt, alpha, beta = lax_operands(x, dt, alpha, beta)
     total = lax.add(alpha, beta)
-    decay = save_exp(lax.mul(lax.neg(dt), total))
+    decay = capped_exp(lax.mul(lax.neg(dt), total))
     one = constant(1.0, x)
     return lax.add(lax.mul(x, decay), lax.mul(lax.div(alpha, total), lax.sub(one, decay)))
 
