@@ -7,9 +7,13 @@ a degree-13 Taylor polynomial after reducing the argument by multiples of ln 2, 
 by Estrin's scheme (short dependency chains), with the power of two put in the exponent
 bits. Its error against `mpmath` is at most 1 ulp on [-708, 20] (XLA's `exp`: also 1 ulp;
 the two differ from each other by up to 2 ulp). It makes a 620-compartment HH cell's
-forward run ~4 % faster.
+forward run ~3-4 % faster; compiling a simulation takes ~20-40 ms longer (larger kernels).
 
-Other dtypes, and every backend but the CPU, use `lax.exp`.
+Other dtypes, and every default backend but the CPU, use `lax.exp` (as the compiled tree
+solve, the choice follows `jax.default_backend()`; both are exact to 1 ulp anywhere).
+Only the gate decays use it: an exponential that XLA's fusion sees as cheap is copied into
+every kernel that reads it, so a shared one (the HH rates' `_shared_powers`) would be
+computed three times.
 """
 
 from __future__ import annotations
@@ -33,40 +37,50 @@ _LOWEST = -708.0
 
 
 def _polynomial_exp(x, cap: float):
-    """exp(min(x, cap)) of a float64 array, 0 below `_LOWEST`; NaN stays NaN."""
+    """exp(min(x, cap)) of a float64 array, 0 below `_LOWEST`; NaN stays NaN.
+
+    In `lax` operations: `jnp`'s operators dispatch through jitted ufuncs, which cost more
+    tracing time per operation, and this runs in every simulation's time step.
+    """
     c = [np.float64(value) for value in _TAYLOR]
+    mul, add, sub = lax.mul, lax.add, lax.sub
+
+    def fma(a, b, addend):  # a * b + addend (two roundings: XLA decides on contraction)
+        return add(mul(a, b), addend)
+
     clamped = lax.clamp(np.float64(_LOWEST), x, np.float64(cap))
-    k = lax.round(clamped * np.float64(_LOG2E), lax.RoundingMethod.TO_NEAREST_EVEN)
-    r = (clamped - k * np.float64(_LN2_HI)) - k * np.float64(_LN2_LO)  # |r| <= ln(2) / 2
-    r2 = r * r
-    r4 = r2 * r2
+    k = lax.round(mul(clamped, np.float64(_LOG2E)), lax.RoundingMethod.TO_NEAREST_EVEN)
+    # |r| <= ln(2) / 2
+    r = sub(sub(clamped, mul(k, np.float64(_LN2_HI))), mul(k, np.float64(_LN2_LO)))
+    r2 = mul(r, r)
+    r4 = mul(r2, r2)
     # t = c2 + c3 r + ... + c13 r^11 (Estrin); the leading 1 + r is added last, for accuracy.
-    a0, a1, a2 = c[3] * r + c[2], c[5] * r + c[4], c[7] * r + c[6]
-    a3, a4, a5 = c[9] * r + c[8], c[11] * r + c[10], c[13] * r + c[12]
-    b0, b1, b2 = a1 * r2 + a0, a3 * r2 + a2, a5 * r2 + a4
-    t = (b2 * r4 + b1) * r4 + b0
-    mantissa = np.float64(1.0) + (r + r2 * t)
+    a0, a1, a2 = fma(c[3], r, c[2]), fma(c[5], r, c[4]), fma(c[7], r, c[6])
+    a3, a4, a5 = fma(c[9], r, c[8]), fma(c[11], r, c[10]), fma(c[13], r, c[12])
+    b0, b1, b2 = fma(a1, r2, a0), fma(a3, r2, a2), fma(a5, r2, a4)
+    t = fma(fma(b2, r4, b1), r4, b0)
+    mantissa = add(np.float64(1.0), add(r, mul(r2, t)))
     # 2**k times the mantissa, by adding k to its exponent field (k is within [-1022, 1023]).
-    exponent = lax.shift_left(k.astype(jnp.int64), np.int64(52))
-    bits = lax.bitcast_convert_type(mantissa, jnp.int64) + exponent
-    value = lax.bitcast_convert_type(bits, jnp.float64)
-    return lax.select(x < np.float64(_LOWEST), jnp.zeros_like(value), value)
+    exponent = lax.shift_left(lax.convert_element_type(k, np.int64), np.int64(52))
+    bits = lax.add(lax.bitcast_convert_type(mantissa, np.int64), exponent)
+    value = lax.bitcast_convert_type(bits, np.float64)
+    return lax.select(lax.lt(x, np.float64(_LOWEST)), lax.full_like(value, 0.0), value)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def _capped_exp64(x, cap: float):
-    return lax.platform_dependent(
-        x,
-        cpu=lambda x: _polynomial_exp(x, cap),
-        default=lambda x: lax.exp(lax.min(x, np.float64(cap))),
-    )
+    # Chosen when traced: with `lax.platform_dependent` instead, tracing and lowering a
+    # single-compartment simulation took ~25 ms longer.
+    if jax.default_backend() == "cpu":
+        return _polynomial_exp(x, cap)
+    return lax.exp(lax.min(x, np.float64(cap)))
 
 
 @_capped_exp64.defjvp
 def _capped_exp64_jvp(cap, primals, tangents):
     (x,), (dx,) = primals, tangents
     y = _capped_exp64(x, cap)
-    return y, lax.select(x < np.float64(cap), y * dx, jnp.zeros_like(y))
+    return y, lax.select(lax.lt(x, np.float64(cap)), lax.mul(y, dx), lax.full_like(y, 0.0))
 
 
 def capped_exp(x, cap: float = 20.0):
