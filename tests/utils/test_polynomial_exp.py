@@ -61,3 +61,9 @@ def test_float32_is_laxs_exponential_of_the_capped_argument():
     got = capped_exp(xs)
     assert got.dtype == jnp.float32
     np.testing.assert_array_equal(np.asarray(got), np.asarray(jnp.exp(jnp.minimum(xs, 20.0))))
+
+
+@pytest.mark.parametrize("cap", [710.0, float("nan"), -800.0])
+def test_a_cap_outside_the_range_of_doubles_is_rejected(cap):
+    with pytest.raises(ValueError, match="cap must be a number in"):
+        capped_exp(jnp.asarray([1.0]), cap=cap)

@@ -10,7 +10,7 @@ the two differ from each other by up to 2 ulp). It makes a 620-compartment HH ce
 forward run ~3-4 % faster; compiling a simulation takes ~20-40 ms longer (larger kernels).
 
 Other dtypes, and every default backend but the CPU, use `lax.exp` (as the compiled tree
-solve, the choice follows `jax.default_backend()`; both are exact to 1 ulp anywhere).
+solve, the choice follows `jax.default_backend()`; both are within 1 ulp on any backend).
 Only the gate decays use it: an exponential that XLA's fusion sees as cheap is copied into
 every kernel that reads it, so a shared one (the HH rates' `_shared_powers`) would be
 computed three times.
@@ -34,6 +34,8 @@ _LN2_HI, _LN2_LO = 0.6931471803691238, 1.9082149292705877e-10
 _TAYLOR = tuple(1.0 / math.factorial(k) for k in range(14))
 #: Below this, exp(x) < 2.3e-308, the smallest normal double: the result is 0 there.
 _LOWEST = -708.0
+#: The largest cap: 2**k stays finite for k = round(709 / ln 2) = 1023.
+_HIGHEST = 709.0
 
 
 def _polynomial_exp(x, cap: float):
@@ -84,12 +86,17 @@ def _capped_exp64_jvp(cap, primals, tangents):
 
 
 def capped_exp(x, cap: float = 20.0):
-    """`exp(min(x, cap))` elementwise (any shape; `cap` a number, at most 709).
+    """`exp(min(x, cap))` elementwise (any shape; `cap` a number in (-708, 709]).
 
     float64 on the CPU: the polynomial above, 0 for x < -708 (where exp(x) is below the
     smallest normal double). Otherwise `lax.exp`. The derivative is `exp(x)` below the cap
     and 0 above it, as for `dendrax.solver_gate.save_exp`.
     """
+    if not _LOWEST < cap <= _HIGHEST:  # also rejects NaN
+        raise ValueError(
+            f"capped_exp: cap must be a number in ({_LOWEST:g}, {_HIGHEST:g}] (above 709 the "
+            f"exponential overflows a double); got {cap!r}"
+        )
     x = jnp.asarray(x)
     if x.dtype != jnp.float64:
         return lax.exp(lax.min(x, np.asarray(cap, x.dtype)))
