@@ -234,7 +234,6 @@ def main():
     parser.add_argument("--solvers", action="store_true", help="add the dendrax solver table")
     parser.add_argument("--any-backend", action="store_true", help="run without a GPU too")
     args = parser.parse_args()
-    Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.only:
         print("RESULT " + json.dumps(_child(args.only, args)), flush=True)
         return
@@ -246,6 +245,7 @@ def main():
     if not (SWC_DIR / "morph_ca1_n120.swc").exists():
         print(f"{SWC_DIR} not found: set DENDRAX_SWC_DIR. Skipping.")
         return
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + args.deadline
     specs = CASES + (["solvers"] if args.solvers else [])
     results = _run_children(specs, args, deadline)
