@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import time
@@ -34,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-T_MAX, DT, NCOMP = 100.0, 0.025, 4
-SWC_DIR = Path(
-    os.environ.get("DENDRAX_SWC_DIR", Path(__file__).parents[1] / ".." / "shared" / "data" / "swc")
-)
+# The workload and timing of bench_gradient.py (importing it turns on float64: each case
+# sets its own precision before it builds anything).
+from bench_gradient import DT, SWC_DIR, T_MAX, build, timed
+
 CASES = [f"{lib}:{dtype}" for dtype in ("float64", "float32") for lib in ("dendrax", "jaxley")]
 SOLVERS = ("jaxley.dhs", "branched", "tree")
 
@@ -52,32 +51,6 @@ def _import(lib):
     return dendrax, HH
 
 
-def _build(lib, hh_cls, name="morph_ca1_n120.swc", t_max=T_MAX):
-    cell = lib.read_swc(str(SWC_DIR / name), ncomp=NCOMP)
-    cell.insert(hh_cls())
-    cell.set("axial_resistivity", 100.0)
-    cell.branch(0).loc(0.0).stimulate(lib.step_current(10.0, 80.0, 0.2, DT, t_max), verbose=False)
-    n_branches = cell.shape[0]
-    for b in range(0, n_branches, n_branches // 10)[:10]:
-        cell.branch(b).loc(0.5).record("v", verbose=False)
-    return cell
-
-
-def _timed(fn, args, warm_runs):
-    """(compile s, run s, result): first call minus the fastest of `warm_runs` calls."""
-    import jax
-
-    start = time.perf_counter()
-    out = jax.block_until_ready(fn(*args))
-    first = time.perf_counter() - start
-    runs = []
-    for _ in range(warm_runs):
-        start = time.perf_counter()
-        jax.block_until_ready(fn(*args))
-        runs.append(time.perf_counter() - start)
-    return max(first - min(runs), 0.0), min(runs), out
-
-
 def _case(lib_name, dtype, batch, out_dir):
     import jax
 
@@ -86,17 +59,15 @@ def _case(lib_name, dtype, batch, out_dir):
 
     jax.jit(lambda x: x + 1.0)(1.0).block_until_ready()  # start the backend untimed
     lib, hh_cls = _import(lib_name)
-    cell = _build(lib, hh_cls)
+    cell = build(lib, hh_cls)
     result = {"device": str(jax.devices()[0].device_kind), "jax": jax.__version__}
     saved = {}
 
     forward = jax.jit(lambda: lib.integrate(cell, t_max=T_MAX, delta_t=DT))
-    result["forward compile s"], result["forward run s"], v = _timed(forward, (), 5)
+    result["forward compile s"], result["forward run s"], v = timed(forward)
     saved["forward"] = np.asarray(v)
     print(f"  forward {result['forward run s']:.4f} s", flush=True)
 
-    cell.branch("all").make_trainable("HH_gNa", verbose=False)
-    cell.branch("all").make_trainable("radius", verbose=False)
     params = cell.get_parameters()
     g_na = params[0]["HH_gNa"]
     scales = jnp.linspace(0.5, 1.5, batch).astype(g_na.dtype)
@@ -106,7 +77,7 @@ def _case(lib_name, dtype, batch, out_dir):
         return lib.integrate(cell, params=[{"HH_gNa": g}, params[1]], t_max=T_MAX, delta_t=DT)
 
     vmapped = jax.jit(jax.vmap(one))
-    result["vmap compile s"], result["vmap run s"], vb = _timed(vmapped, (g_batch,), 3)
+    result["vmap compile s"], result["vmap run s"], vb = timed(vmapped, g_batch, warm_runs=3)
     vb = np.asarray(vb)
     result["vmap finite"] = bool(np.isfinite(vb).all())
     saved["vmap_members"] = np.concatenate([vb[:4], vb[-4:]])
@@ -120,7 +91,7 @@ def _case(lib_name, dtype, batch, out_dir):
         return jnp.mean((v + 60.0) ** 2)
 
     grad_fn = jax.jit(jax.grad(loss))
-    result["grad compile s"], result["grad run s"], g = _timed(grad_fn, (params,), 3)
+    result["grad compile s"], result["grad run s"], g = timed(grad_fn, params, warm_runs=3)
     leaves = [np.asarray(x).ravel() for x in jax.tree.leaves(g)]
     saved["grad"] = np.concatenate(leaves)
     result["grad finite"] = bool(np.isfinite(saved["grad"]).all())
@@ -138,11 +109,11 @@ def _solver_table(t_max=10.0):
     lib, hh_cls = _import("dendrax")
     rows = {}
     for name in ("morph_ca1_n120.swc", "morph_l5pc_with_axon.swc"):
-        cell = _build(lib, hh_cls, name, t_max)
+        cell = build(lib, hh_cls, name, t_max)
         reference = None
         for solver in SOLVERS:
             run = jax.jit(lambda s=solver, c=cell: lib.integrate(c, t_max=t_max, voltage_solver=s))
-            compile_s, run_s, v = _timed(run, (), 3)
+            compile_s, run_s, v = timed(run, warm_runs=3)
             v = np.asarray(v)
             reference = v if reference is None else reference
             rows[f"{name} {solver}"] = {
@@ -182,8 +153,11 @@ def _run_children(specs, args, deadline):
         if proc.returncode != 0:
             print(f"[{spec}] failed:\n{proc.stderr[-4000:]}", flush=True)
             continue
-        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-        results[spec] = json.loads(line[len("RESULT ") :])
+        lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if not lines:
+            print(f"[{spec}] printed no result line", flush=True)
+            continue
+        results[spec] = json.loads(lines[-1][len("RESULT ") :])
         (Path(args.out) / "gpu_results.json").write_text(json.dumps(results, indent=1))
     return results
 

@@ -29,11 +29,12 @@ SWC_DIR = Path(
 )
 
 
-def build(lib, hh_cls):
-    cell = lib.read_swc(str(SWC_DIR / "morph_ca1_n120.swc"), ncomp=NCOMP)
+def build(lib, hh_cls, name="morph_ca1_n120.swc", t_max=T_MAX):
+    """The gradient workload's cell (also `bench_gpu.py`'s), with per-branch trainables."""
+    cell = lib.read_swc(str(SWC_DIR / name), ncomp=NCOMP)
     cell.insert(hh_cls())
     cell.set("axial_resistivity", 100.0)
-    cell.branch(0).loc(0.0).stimulate(lib.step_current(10.0, 80.0, 0.2, DT, T_MAX), verbose=False)
+    cell.branch(0).loc(0.0).stimulate(lib.step_current(10.0, 80.0, 0.2, DT, t_max), verbose=False)
     n_branches = cell.shape[0]
     for b in range(0, n_branches, n_branches // 10)[:10]:
         cell.branch(b).loc(0.5).record("v", verbose=False)
@@ -42,17 +43,18 @@ def build(lib, hh_cls):
     return cell
 
 
-def _timed(fn, *args):
+def timed(fn, *args, warm_runs=5):
+    """(compile s, run s, result): the first call minus the fastest of `warm_runs` calls."""
     start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
+    out = jax.block_until_ready(fn(*args))
     first = time.perf_counter() - start
     runs = []
-    for _ in range(5):
+    for _ in range(warm_runs):
         start = time.perf_counter()
         jax.block_until_ready(fn(*args))
         runs.append(time.perf_counter() - start)
     run = min(runs)
-    return max(first - run, 0.0), run
+    return max(first - run, 0.0), run, out
 
 
 def bench(lib, hh_cls):
@@ -68,7 +70,7 @@ def bench(lib, hh_cls):
         return jnp.mean((v + 60.0) ** 2)
 
     grad_fn = jax.jit(jax.grad(loss))
-    compile_grad, run_grad = _timed(grad_fn, params)
+    compile_grad, run_grad, _ = timed(grad_fn, params)
     memory = grad_fn.lower(params).compile().memory_analysis()
     temp = (
         getattr(memory, "temp_size_in_bytes", float("nan")) if memory is not None else float("nan")
@@ -81,7 +83,7 @@ def bench(lib, hh_cls):
         return lib.integrate(cell, params=[{"HH_gNa": g}, params[1]], t_max=T_MAX, delta_t=DT)
 
     vmap_fn = jax.jit(jax.vmap(forward))
-    compile_vmap, run_vmap = _timed(vmap_fn, batch)
+    compile_vmap, run_vmap, _ = timed(vmap_fn, batch)
     return {
         "grad compile s": compile_grad,
         "grad run s": run_grad,
