@@ -65,7 +65,7 @@ class JaxTablesMixin:
         structure = module_structure(base, tables)
         raw = {k: jnp.asarray(base._nodes[k], float) for k in structure.node_param_names}
         raw = apply_parameter_updates(raw, [], [], pstate, "node")
-        params = {**raw, **geometry(raw, effective_frustum(tables, pstate))}
+        params = {**raw, **geometry(raw, effective_frustum(tables, (), pstate))}
         synapse_rows = self._synapse_columns()
         edge = {k: jnp.asarray(base._edges[k], float) for k in structure.edge_param_names}
         edge = apply_parameter_updates(edge, [], [], pstate, "edge")

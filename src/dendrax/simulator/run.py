@@ -47,10 +47,15 @@ def _float(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
-def effective_frustum(tables, param_state) -> np.ndarray:
-    """Frustum flags, cleared where radius or length are trained or set by `data_set`."""
+def effective_frustum(tables, trainables, param_state) -> np.ndarray:
+    """Frustum flags, cleared where radius or length are trained or set by `data_set`.
+
+    `trainables` are those whose values the simulation applies: none where `params` are not
+    given. As in Jaxley, a trainable radius of a traced (SWC) cell turns its compartments
+    into cylinders only when its values are passed, not by `make_trainable` alone.
+    """
     frustum = np.array(tables.frustum, copy=True)
-    for t in tables.trainables:
+    for t in trainables:
         if t["key"] in ("radius", "length"):
             frustum[t["rows"]] = False
     for item in param_state or []:
@@ -90,7 +95,7 @@ def initial_values(
     raw = apply_parameter_updates(raw, trainables, params, param_state, "node")
     _check_geometry(raw)
     if static is None:
-        geom = geometry(raw, effective_frustum(tables, param_state))
+        geom = geometry(raw, effective_frustum(tables, trainables, param_state))
         all_params = {**raw, **geom}
         all_params["axial"] = axial_coefficients(structure, all_params, geom)
     else:
@@ -163,7 +168,7 @@ def static_geometry(tables, structure: Structure, params, param_state, scheme, d
                 value = value.reshape(-1)[value_of_row]
             raw[item["key"]][rows] = value.reshape(-1) if value.ndim else value
     with np.errstate(all="ignore"):  # bad geometry is reported by `initial_values`
-        geom = geometry(raw, effective_frustum(tables, param_state))
+        geom = geometry(raw, effective_frustum(tables, trainables, param_state))
         axial = axial_coefficients(structure, raw, geom)
         implicit = scheme.prepare(structure, axial, delta_t)
     return {"geometry": geom, "axial": {**axial, "implicit": implicit}}
