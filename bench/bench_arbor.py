@@ -21,10 +21,14 @@ solver registered in `dendrax.solvers.registry` (one solve per step for backward
 dendrax's jit gets `dendrax.compiler_options()` (on CPU: XLA does not split the time step's
 loops over threads; see `dendrax.simulator.xla_options`), and the script prints dendrax's
 unpinned / pinned ratio per workload, fastest and median over the children.
-`--dendrax-threading xla` times dendrax under XLA's default threading instead.
+`--dendrax-threading xla` times dendrax under XLA's default threading instead. The
+`dendrax-il4` rows are dendrax in a child that calls `dendrax.set_cpu_loop_interleave(4)`
+first: an opt-in, process-wide LLVM option (4 vectors per iteration of XLA's loops; see
+`dendrax.simulator.cpu_loop_interleave`), not dendrax's default, so it is listed apart.
 
 Run: `python bench/bench_arbor.py [--quick] [--workloads ca1,l5pc,tree] [--repeats 3]
-[--modes pinned,unpinned] [--core 1] [--simulators dendrax,arbor,jaxley,neuron]
+[--modes pinned,unpinned] [--core 1]
+[--simulators dendrax,dendrax-il4,arbor,jaxley,neuron]
 [--dendrax-threading single|xla]`.
 """
 
@@ -43,7 +47,9 @@ from pathlib import Path
 from _arbor_models import V0, Workload, bench_arbor, bench_neuron, soma_target, spikes, spread
 from _isolated import emit, run_child
 
-SIMULATORS = ("dendrax", "arbor", "jaxley", "neuron")
+#: "dendrax-il4": dendrax with `dendrax.set_cpu_loop_interleave(4)` (opt-in, process-wide).
+SIMULATORS = ("dendrax", "dendrax-il4", "arbor", "jaxley", "neuron")
+DENDRAX_VARIANTS = ("dendrax", "dendrax-il4")
 SWC_DIR = Path(
     os.environ.get("DENDRAX_SWC_DIR", Path(__file__).resolve().parents[1] / "../shared/data/swc")
 ).resolve()
@@ -141,20 +147,21 @@ def bench_jax(name: str, w: Workload, runs: int) -> dict:
     import numpy as np
 
     jax.config.update("jax_enable_x64", True)
-    jx = __import__(name)
-    hh_cls = __import__(f"{name}.channels", fromlist=["HH"]).HH
+    lib = "dendrax" if name in DENDRAX_VARIANTS else name
+    jx = __import__(lib)
+    hh_cls = __import__(f"{lib}.channels", fromlist=["HH"]).HH
     start = time.perf_counter()
     module, stim, records = _build_jax_model(jx, hh_cls, w)
     build = time.perf_counter() - start
     # dendrax's XLA options (on CPU: loops not split over threads) go to the outermost jit,
     # as its docs tell users; `--dendrax-threading xla` times XLA's defaults instead
-    options = jx.compiler_options() if name == "dendrax" else {}
+    options = jx.compiler_options() if lib == "dendrax" else {}
     simulate = jax.jit(
         lambda params: jx.integrate(module, params=params, t_max=w.t_max, delta_t=w.dt),
         compiler_options=options or None,
     )
     kernel = {}
-    if name == "dendrax":
+    if lib == "dendrax":
         # Loading (or, on a cold cache, compiling) the tree-solve kernel happens once per
         # process: timed on its own, so that the first workload's compile time excludes it.
         from dendrax.solvers.native_tree import native_source
@@ -210,10 +217,12 @@ def run_one(args) -> dict | None:
         os.sched_setaffinity(0, {int(args.pin)})  # before JAX/Arbor start their threads
     if args.xla_flags:
         os.environ["XLA_FLAGS"] = args.xla_flags
-    if args.only == "dendrax":
+    if args.only in DENDRAX_VARIANTS:
         import dendrax
 
         dendrax.set_cpu_threading(args.dendrax_threading)
+        if args.only == "dendrax-il4":
+            dendrax.set_cpu_loop_interleave(4)  # before the first JAX computation
     work = workloads(args.workloads.split(","), args.quick)
     runs = 2 if args.quick else args.runs
     name = args.only
@@ -228,7 +237,7 @@ def run_one(args) -> dict | None:
         print(f"{name} is not installed: skipping its columns (`pip install {name}`).")
         return None
     affinity = sorted(os.sched_getaffinity(0))
-    if name in ("dendrax", "jaxley"):
+    if name in (*DENDRAX_VARIANTS, "jaxley"):
         from _isolated import warm_up_jax
 
         warm_up_jax()
@@ -306,7 +315,7 @@ def _print_tables(work, results, modes, core: int, threading: str) -> None:
                     f" joins them, {w.ncomp} CVs for the two)"
                 )
         head = "".join(f"{'run s ' + m:>16}" for m in modes)
-        print(f"  {'simulator':<9}{'spikes':>7}{'1st ms':>8}{'peak mV':>9}{head}{'compile s':>11}")
+        print(f"  {'simulator':<12}{'spikes':>7}{'1st ms':>8}{'peak mV':>9}{head}{'compile s':>11}")
         for name in names:
             row = main[name][w.label]
             runs = ""
@@ -314,17 +323,18 @@ def _print_tables(work, results, modes, core: int, threading: str) -> None:
                 timed = results[mode].get(name, {}).get(w.label)
                 runs += f"{timed['run']:>16.4f}" if timed else f"{'-':>16}"
             print(
-                f"  {name:<9}{row['spikes']:>7}{_ms(row['first']):>8}{row['peak']:>9.1f}"
+                f"  {name:<12}{row['spikes']:>7}{_ms(row['first']):>8}{row['peak']:>9.1f}"
                 f"{runs}{row['compile']:>11.2f}"
             )
-        for other in names[1:]:
-            ratios = []
-            for mode in modes:
-                by = results[mode]
-                if other in by and "dendrax" in by:
-                    ratio = by["dendrax"][w.label]["run"] / by[other][w.label]["run"]
-                    ratios.append(f"{mode} {ratio:.2f}")
-            print(f"  dendrax / {other}: {', '.join(ratios)}")
+        for ours_name in (n for n in names if n in DENDRAX_VARIANTS):
+            for other in (n for n in names if n not in DENDRAX_VARIANTS):
+                ratios = []
+                for mode in modes:
+                    by = results[mode]
+                    if other in by and ours_name in by:
+                        ratio = by[ours_name][w.label]["run"] / by[other][w.label]["run"]
+                        ratios.append(f"{mode} {ratio:.2f}")
+                print(f"  {ours_name} / {other}: {', '.join(ratios)}")
         if {"pinned", "unpinned"} <= set(modes) and "dendrax" in results["unpinned"]:
             pinned = results["pinned"]["dendrax"][w.label]
             unpinned = results["unpinned"]["dendrax"][w.label]

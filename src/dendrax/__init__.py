@@ -19,6 +19,7 @@ from dendrax.io.morphology import read_morphology
 from dendrax.io.swc import read_swc
 from dendrax.modules import Branch, Cell, Compartment, Module, Network, View
 from dendrax.optimize import ParamTransform
+from dendrax.simulator.cpu_loop_interleave import set_cpu_loop_interleave
 from dendrax.simulator.simulator import Simulator
 from dendrax.simulator.xla_options import compiler_options, cpu_threading, set_cpu_threading
 from dendrax.stimulus import datapoint_to_step_currents, step_current
@@ -36,6 +37,7 @@ __all__ = [
     "compiler_options",
     "cpu_threading",
     "set_cpu_threading",
+    "set_cpu_loop_interleave",
     "read_swc",
     "read_morphology",
     "ParamTransform",
