@@ -68,7 +68,7 @@ class BuildNativeKernel(build_ext):
 
     def get_export_symbols(self, ext):
         if ext.name == KERNEL:
-            return list(INFO.HANDLER_SYMBOLS.values())
+            return list(INFO.EXPORTED_SYMBOLS)
         return super().get_export_symbols(ext)
 
     def _manifest_path(self, ext) -> Path:

@@ -10,17 +10,20 @@ The reference is written here from the equations, not from dendrax's time step: 
 their textbook formulas with `exp` in extended precision, exponential-Euler gates with the
 voltage at the start of the step, the implicit (backward-Euler) voltage step with the HH
 current linearized about that voltage, and a Hines elimination over the compartment tree
-(branch points as extra unknowns, as both simulators do). Its inputs are each simulator's
-own float64 compartment geometry (areas and resistive loads from its SWC reader),
-capacitance, axial resistivity and channel parameters, read from its module, converted
-exactly to `longdouble`; the cable coefficients are computed from them in extended
-precision. Each simulator is compared with the reference built from its own inputs.
+(branch points as extra unknowns, as both simulators do), each step's system solved for
+the increment `v' - v` with the axial currents from voltage differences. The same
+reference solved for `v'` itself is run too: in longdouble the two differ by its own
+rounding (~1e-11 mV), in float64 by a spurious current (`dendrax.solvers.increment_solve`).
+Its inputs are each simulator's own float64 compartment geometry (areas and resistive loads
+from its SWC reader), capacitance, axial resistivity and channel parameters, read from its
+module, converted exactly to `longdouble`; the cable coefficients are computed from them in
+extended precision. Each simulator is compared with the reference built from its own inputs.
 
 Workload: `bench_gradient.py`'s CA1 cell (4 compartments per branch, HH, a 0.2 nA step from
 10 to 80 ms, 10 recordings, 100 ms at dt 0.025), with `HH_gNa` set to `--scales` times its
 default in every compartment (7/6 is the `vmap` member of `bench_gpu.py` where dendrax and
-Jaxley were 2.5e-8 mV apart). Also run: the reference's own algorithm in float64, as a
-third float64 simulation.
+Jaxley were 2.5e-8 mV apart). Also run: the reference's own algorithm in float64, in both
+forms, as further float64 simulations.
 
 Run: `DENDRAX_SWC_DIR=... .venv-bench/bin/python bench/extended_precision_reference.py
 [--scales 1.0,1.1666666666666667] [--t-max 100]` (~1 min per scale; Jaxley optional).
@@ -104,8 +107,13 @@ def _tree_solve(parent, levels, diag, upper, lower, rhs):
     return x
 
 
-def reference(inputs: dict, dtype, n_steps: int) -> np.ndarray:
-    """(n_rec, n_steps) recorded voltages (mV) of the system in `inputs`, in `dtype`."""
+def reference(inputs: dict, dtype, n_steps: int, increment: bool = True) -> np.ndarray:
+    """(n_rec, n_steps) recorded voltages (mV) of the system in `inputs`, in `dtype`.
+
+    `increment`: solve each step's system for `v' - v`, with axial currents from voltage
+    differences (branch points keep their last solution), else for `v'` itself. The two
+    are the same step in exact arithmetic; in a finite precision the first rounds less.
+    """
     c = {
         k: np.asarray(v, dtype) if np.asarray(v).dtype.kind == "f" else v for k, v in inputs.items()
     }
@@ -136,6 +144,8 @@ def reference(inputs: dict, dtype, n_steps: int) -> np.ndarray:
     out = np.empty((c["rec_rows"].size, n_steps), dtype)
     out[:, 0] = v[c["rec_rows"]]
     zeros_bp = np.zeros(n_nodes - n, dtype)
+    kids = np.flatnonzero(has_parent)
+    nodes = np.concatenate([v, np.full(n_nodes - n, v.mean(), dtype)])  # branch points start
     for k in range(1, n_steps):
         (am, bm), (ah, bh), (an, bn) = _rates(v)
         m, h, nn = _gate(m, dt, am, bm), _gate(h, dt, ah, bh), _gate(nn, dt, an, bn)
@@ -144,10 +154,19 @@ def reference(inputs: dict, dtype, n_steps: int) -> np.ndarray:
         slope = 1e3 * (g_na + g_k + g["Leak"])
         i_ext = np.zeros(n, dtype)
         i_ext[c["stim_row"]] = c["stim"][k - 1] * 1e5 / c["area"][c["stim_row"]]
-        drive = (slope * v - current + i_ext) / c["cm"]
         diag = np.concatenate([1.0 + dt * slope / c["cm"], zeros_bp]) + sys_diag
-        rhs = np.concatenate([v + dt * drive, zeros_bp])
-        v = _tree_solve(parent, levels, diag, upper, lower, rhs)[:n]
+        if increment:
+            nodes[:n] = v
+            flux = np.zeros(n_nodes, dtype)
+            np.add.at(flux, kids, -upper[kids] * (nodes[p0[kids]] - nodes[kids]))
+            np.add.at(flux, p0[kids], -lower[kids] * (nodes[kids] - nodes[p0[kids]]))
+            rhs = np.concatenate([dt * (i_ext - current) / c["cm"], zeros_bp]) + flux
+            nodes = nodes + _tree_solve(parent, levels, diag, upper, lower, rhs)
+            v = nodes[:n].copy()
+        else:
+            drive = (slope * v - current + i_ext) / c["cm"]
+            rhs = np.concatenate([v + dt * drive, zeros_bp])
+            v = _tree_solve(parent, levels, diag, upper, lower, rhs)[:n]
         out[:, k] = v[c["rec_rows"]]
     return out
 
@@ -243,7 +262,13 @@ def main() -> int:
         exact = reference(inputs, np.longdouble, n_steps)
         traces = {
             "dendrax": ours,
-            "reference algorithm in float64": reference(inputs, np.float64, n_steps),
+            "reference algorithm in float64, increments": reference(inputs, np.float64, n_steps),
+            "reference algorithm in float64, for v'": reference(
+                inputs, np.float64, n_steps, increment=False
+            ),
+            "reference in longdouble, for v'": reference(
+                inputs, np.longdouble, n_steps, increment=False
+            ),
         }
         for solver in ("tree", "branched", "level_parallel"):
             traces[f"dendrax {solver}"] = np.asarray(
@@ -272,7 +297,7 @@ def main() -> int:
         for key, value in row.items():
             if key not in ("scale", "spikes at recording 0"):
                 print(
-                    f"  {key:<36}{value:.3g}" if isinstance(value, float) else f"  {key:<36}{value}"
+                    f"  {key:<46}{value:.3g}" if isinstance(value, float) else f"  {key:<46}{value}"
                 )
     if args.save_json:
         with open(args.save_json, "w") as f:

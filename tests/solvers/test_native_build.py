@@ -91,7 +91,8 @@ def _solve_with(library, label, monkeypatch, system, dtype):
     """`_native_primal` on `system` (`(parent, arrays)`) with `library`'s handlers, registered
     under target names of their own, so that the kernel registered for the package stays."""
     targets = {d: f"dendrax_test_{label}_{d.name}" for d in native_tree._TARGETS}
-    native_tree._register(library, targets)
+    increments = {d: f"dendrax_test_{label}_increment_{d.name}" for d in native_tree._TARGETS}
+    native_tree._register(library, targets, increments)
     with monkeypatch.context() as patch:
         patch.setattr(native_tree, "_TARGETS", targets)
         order = build_tree_order(system[0])

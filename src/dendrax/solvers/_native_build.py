@@ -25,6 +25,10 @@ LIBRARY_NAME = "tree_solve_prebuilt.so"
 MANIFEST_NAME = "tree_solve_prebuilt.json"
 #: The FFI handler the library exports for each dtype (numpy dtype name: C symbol).
 HANDLER_SYMBOLS = {"float64": "DendraxTreeSolveF64", "float32": "DendraxTreeSolveF32"}
+#: The handler that solves the implicit system for the increment `v' - v` (`increment_solve.py`).
+INCREMENT_SYMBOLS = {"float64": "DendraxIncrementSolveF64", "float32": "DendraxIncrementSolveF32"}
+#: Every symbol the library exports.
+EXPORTED_SYMBOLS = (*HANDLER_SYMBOLS.values(), *INCREMENT_SYMBOLS.values())
 #: GCC/Clang flags of both builds. No `-march=native`: a library built on one machine stays
 #: valid on another of the same platform, so neither the manifest nor the cache key needs
 #: the CPU's features.

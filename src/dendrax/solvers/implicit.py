@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from dendrax.solvers.increment_solve import branch_point_guess_rows, increment_solve
+
 __all__ = ["implicit_coefficients", "implicit_solve"]
 
 
@@ -55,12 +57,31 @@ def _with_branch_points(values, n_bp: int, like):
 
 def implicit_solve(structure, v, current, slope, i_ext, cm, system: dict, h, linear_solver):
     """(n_comp,) solution of `(1 + h s/c - h G) v' = v + h (s v - I + i_ext)/c`, with the
-    current `I` linearized about `v` (slope `s`) and `system` from `implicit_coefficients`."""
+    current `I` linearized about `v` (slope `s`) and `system` from `implicit_coefficients`.
+
+    The system is solved for the increment `v' - v`, with the axial currents of its
+    right-hand side `h G v` summed from voltage differences along the edges
+    (`sum_j g_ij (v_j - v_i)`), as NEURON does. Solving for `v'` itself, float64 rounding
+    of the large diagonal `1 + h s/c + h sum g` against its off-diagonals (the axial row
+    sums are zero only in exact arithmetic) acts, in every step alike, like a leak of
+    ~1e-16 times the diagonal times `v`; on a spiking CA1 cell that drifted traces by up to
+    1e-7 mV from an 80-bit reference over 100 ms, against 1e-11 to 1e-9 mV in increments
+    (`bench/extended_precision_reference.py`; `dendrax.solvers.increment_solve`). Branch
+    points, which carry no voltage between steps, start from a neighbouring compartment's
+    (`branch_point_guess_rows`); their equation is exact for any start.
+    """
     n = structure.n_comp
     n_bp = structure.n_nodes - n
-    drive = (slope * v - current + i_ext) / cm
     like = jax.lax.stop_gradient(system["diag"])
     diag = _with_branch_points(1.0 + h * slope / cm, n_bp, like) + system["diag"]
-    rhs = _with_branch_points(v + h * drive, n_bp, like)
-    solution = linear_solver(structure, diag, system["upper"], system["lower"], rhs, True)
-    return solution[:n]
+    guess = branch_point_guess_rows(structure.tree_parent, n) if n_bp else np.zeros(0, int)
+    if guess is None or not structure.coupled:
+        # Unconnected compartments, or a branch point between branch points: solve for v'.
+        drive = (slope * v - current + i_ext) / cm
+        rhs = _with_branch_points(v + h * drive, n_bp, like)
+        return linear_solver(structure, diag, system["upper"], system["lower"], rhs, True)[:n]
+    membrane = h * (i_ext - current) / cm
+    increment = increment_solve(
+        structure, guess, diag, system["upper"], system["lower"], membrane, v, linear_solver
+    )
+    return v + increment[:n]

@@ -47,6 +47,11 @@ _TARGETS = {
     np.dtype(np.float64): "dendrax_tree_solve_f64",
     np.dtype(np.float32): "dendrax_tree_solve_f32",
 }
+#: FFI targets of the solve for the increment `v' - v` (`increment_solve.py`).
+INCREMENT_TARGETS = {
+    np.dtype(np.float64): "dendrax_increment_solve_f64",
+    np.dtype(np.float32): "dendrax_increment_solve_f32",
+}
 
 
 def _cache_dir() -> Path:
@@ -99,18 +104,26 @@ def _load(path: Path) -> ctypes.CDLL | None:
     """The library at `path` if it loads and exports every handler, else None."""
     try:
         library = ctypes.cdll.LoadLibrary(str(path))
-        for symbol in build_info.HANDLER_SYMBOLS.values():
+        for symbol in build_info.EXPORTED_SYMBOLS:
             getattr(library, symbol)
     except (OSError, AttributeError):  # another platform's file, or an older kernel
         return None
     return library
 
 
-def _register(library: ctypes.CDLL, targets: dict | None = None) -> None:
-    """Register `library`'s handlers as the FFI targets `targets` (dtype: name; `_TARGETS`)."""
-    for dtype, name in (_TARGETS if targets is None else targets).items():
-        symbol = getattr(library, build_info.HANDLER_SYMBOLS[dtype.name])
-        jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
+def _register(library: ctypes.CDLL, targets: dict | None = None, increment_targets=None) -> None:
+    """Register `library`'s handlers as the FFI targets `targets` (dtype: name; `_TARGETS`)
+    and `increment_targets` (`INCREMENT_TARGETS`)."""
+    for names, symbols in (
+        (_TARGETS if targets is None else targets, build_info.HANDLER_SYMBOLS),
+        (
+            INCREMENT_TARGETS if increment_targets is None else increment_targets,
+            build_info.INCREMENT_SYMBOLS,
+        ),
+    ):
+        for dtype, name in names.items():
+            symbol = getattr(library, symbols[dtype.name])
+            jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(symbol), platform="cpu")
 
 
 @functools.cache
